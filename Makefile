@@ -1,0 +1,58 @@
+# Kith — the README's commands.  `make run` and `make test` are all a new user needs.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.kith-installed
+PORT   ?= 8000
+export PORT
+
+.PHONY: run test lint fmt typecheck check pytest bench browser-deps install clean-venv
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kith migrate --noinput
+	$(BIN)/kith firststart
+	$(BIN)/kith serve --port $(PORT)
+
+# Chromium for the browser tests comes from Debian (Playwright cannot download browsers here).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "chromium could not be installed: browser tests will skip"; \
+	else echo "No chromium and no root to install it: browser tests will skip"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy kith config
+
+check: $(STAMP)
+	$(BIN)/python -m kith check --fail-level WARNING
+	$(BIN)/python -m kith makemigrations --check --dry-run
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test: $(STAMP) browser-deps lint typecheck check pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

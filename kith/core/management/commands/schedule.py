@@ -1,0 +1,27 @@
+"""``kith schedule``: enqueue the daily jobs that are due (``--loop`` keeps checking every minute)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from kith.core.schedule import run_due
+
+
+class Command(BaseCommand):
+    help = "Enqueue due daily jobs such as the anniversary digest."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--loop", action="store_true", help="Keep running, checking every minute.")
+
+    def handle(self, *args: Any, loop: bool = False, **options: Any) -> None:
+        while True:
+            for name in run_due():
+                self.stdout.write(f"enqueued {name}")
+            if not loop:
+                return
+            close_old_connections()
+            time.sleep(60)

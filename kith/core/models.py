@@ -1,0 +1,75 @@
+"""Technical base models and the timeline index that every domain publishes into."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class VersionedModel(models.Model):
+    """Optimistic locking: every save through a service increments ``version``; a stale version is a conflict."""
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class TimelineEntry(models.Model):
+    """One line on a subject's timeline, written by the domain service that created the business record.
+
+    The table is an index: it holds what the timeline shows (kind, time, title, summary) and points at the
+    business record (``source``) without knowing what it is. Any app publishes through ``kith.core.timeline``.
+    """
+
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.BigIntegerField()
+    kind = models.CharField(_("kind"), max_length=64)
+    occurred_at = models.DateTimeField(_("when"))
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    source_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        indexes = [
+            models.Index(
+                fields=["subject_type", "subject_id", "-occurred_at", "-id"], name="timeline_subject_idx"
+            ),
+            models.Index(
+                fields=["subject_type", "subject_id", "kind", "-occurred_at", "-id"], name="timeline_kind_idx"
+            ),
+            models.Index(fields=["source_type", "source_id"], name="timeline_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.occurred_at:%Y-%m-%d} {self.title}"
+
+
+class SiteSetting(models.Model):
+    """An admin-editable setting stored as JSON (read through ``kith.core.settings_store``)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    value = models.JSONField(default=None, null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,2 @@
+app_name = "parties-api"
+urlpatterns: list = []

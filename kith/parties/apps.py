@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PartiesConfig(AppConfig):
+    name = "kith.parties"
+    label = "parties"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from kith.core import timeline
+        from kith.parties.choices import InteractionKind
+
+        icons = {
+            InteractionKind.VISIT_BY_MANAGER: "🚗",
+            InteractionKind.CUSTOMER_VISIT: "🏢",
+            InteractionKind.CALL: "📞",
+            InteractionKind.EMAIL: "✉",
+            InteractionKind.MEETING: "👥",
+            InteractionKind.COMPLAINT: "⚠",
+            InteractionKind.SUGGESTION: "💡",
+            InteractionKind.INFO_CHANGE: "✎",
+            InteractionKind.NOTE: "🗒",
+        }
+        for kind in InteractionKind:
+            timeline.register_kind(
+                f"parties.{kind.value}", kind.label, icon=icons.get(kind, "•"), group="parties"
+            )

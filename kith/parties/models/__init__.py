@@ -1,0 +1,29 @@
+"""Customer records and everything hanging off them."""
+
+from kith.parties.models.catalogues import (
+    Category,
+    CategoryTree,
+    CustomFieldDefinition,
+    PartyRole,
+    RelationshipType,
+    Tag,
+)
+from kith.parties.models.customers import Address, Customer, CustomerNumberSequence, Email, Phone
+from kith.parties.models.records import Interaction, Relationship, SpecialDate
+
+__all__ = [
+    "Address",
+    "Category",
+    "CategoryTree",
+    "CustomFieldDefinition",
+    "Customer",
+    "CustomerNumberSequence",
+    "Email",
+    "Interaction",
+    "PartyRole",
+    "Phone",
+    "Relationship",
+    "RelationshipType",
+    "SpecialDate",
+    "Tag",
+]

@@ -1,0 +1,89 @@
+"""Who has an anniversary on a date or in the coming days, through the indexed month-day key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from kith.parties.choices import CustomerStatus
+from kith.parties.models import SpecialDate
+from kith.parties.selectors.customers import customers_for
+from kith.parties.services.special_dates import celebrated_on, month_days_celebrated_on
+
+MAX_DAYS = 366
+
+
+@dataclass
+class Anniversary:
+    customer_id: int
+    customer_number: str
+    display_name: str
+    owner_id: int | None
+    kind: str
+    kind_label: str
+    label: str
+    date: dt.date  # the day it is celebrated
+    years: int | None  # how many years it marks, when the year is known
+
+
+def _rows(user: Any, keys: list[int], *, owner_id: int | None = None) -> list[SpecialDate]:
+    visible = customers_for(user).exclude(status=CustomerStatus.ARCHIVED)
+    if owner_id is not None:
+        visible = visible.filter(owner_id=owner_id)
+    return list(
+        SpecialDate.objects.filter(month_day__in=keys, customer__in=visible.values("pk"))
+        .select_related("customer")
+        .only(
+            "kind",
+            "label",
+            "year",
+            "month",
+            "day",
+            "month_day",
+            "customer__id",
+            "customer__customer_number",
+            "customer__display_name",
+            "customer__owner_id",
+        )
+    )
+
+
+def _to_view(row: SpecialDate, on: dt.date) -> Anniversary:
+    return Anniversary(
+        customer_id=row.customer.pk,
+        customer_number=row.customer.customer_number,
+        display_name=row.customer.display_name,
+        owner_id=row.customer.owner_id,
+        kind=row.kind,
+        kind_label=str(row.get_kind_display()),
+        label=row.label,
+        date=on,
+        years=(on.year - row.year) if row.year else None,
+    )
+
+
+def anniversaries_on(*, user: Any, date: dt.date, owner_id: int | None = None) -> list[Anniversary]:
+    rows = _rows(user, month_days_celebrated_on(date), owner_id=owner_id)
+    result = [_to_view(r, date) for r in rows]
+    result.sort(key=lambda a: (a.display_name.casefold(), a.kind))
+    return result
+
+
+def anniversaries_upcoming(
+    *, user: Any, start: dt.date, days: int, owner_id: int | None = None
+) -> list[Anniversary]:
+    """Anniversaries celebrated from ``start`` through ``start + days - 1`` (at most a year)."""
+    days = max(1, min(int(days), MAX_DAYS))
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    keys = sorted({k for d in dates for k in month_days_celebrated_on(d)})
+    rows = _rows(user, keys, owner_id=owner_id)
+    end = dates[-1]
+    result: list[Anniversary] = []
+    for row in rows:
+        for year in {start.year, end.year}:
+            on = celebrated_on(row.month, row.day, year)
+            if start <= on <= end:
+                result.append(_to_view(row, on))
+    result.sort(key=lambda a: (a.date, a.display_name.casefold(), a.kind))
+    return result

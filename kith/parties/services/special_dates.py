@@ -1,0 +1,94 @@
+"""Special dates (birthdays, founding days, wedding days ...) and keeping the derived ones in step."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kith.parties.choices import DERIVED_DATE_KINDS, SpecialDateKind
+from kith.parties.models import Customer, SpecialDate
+
+
+def sync_derived_dates(customer: Customer) -> None:
+    """Birthday follows ``birth_date`` and founding day follows ``founded_date``."""
+    wanted: dict[str, dt.date | None] = {
+        SpecialDateKind.BIRTHDAY: customer.birth_date if customer.is_person else None,
+        SpecialDateKind.FOUNDING: customer.founded_date if customer.is_company else None,
+    }
+    existing = {d.kind: d for d in SpecialDate.objects.filter(customer=customer, kind__in=DERIVED_DATE_KINDS)}
+    for kind, date in wanted.items():
+        row = existing.get(kind)
+        if date is None:
+            if row is not None:
+                row.delete()
+            continue
+        if row is None:
+            SpecialDate(customer=customer, kind=kind, year=date.year, month=date.month, day=date.day).save()
+        elif (row.year, row.month, row.day) != (date.year, date.month, date.day):
+            row.year, row.month, row.day = date.year, date.month, date.day
+            row.save()
+
+
+def _check_day(month: int, day: int, year: int | None) -> None:
+    if not 1 <= month <= 12:
+        raise ValidationError({"month": [_("Month must be between 1 and 12.")]})
+    # Without a year, 29 February is allowed (a leap-day birthday with unknown year).
+    last = calendar.monthrange(year or 2000, month)[1]
+    if not 1 <= day <= last:
+        raise ValidationError({"day": [_("That month has no day %(day)d.") % {"day": day}]})
+
+
+@transaction.atomic
+def special_date_add(
+    *,
+    actor: Any,
+    customer: Customer,
+    kind: str,
+    month: int,
+    day: int,
+    year: int | None = None,
+    label: str = "",
+) -> SpecialDate:
+    if kind not in SpecialDateKind.values:
+        raise ValidationError({"kind": [_("Unknown kind of date.")]})
+    if kind in DERIVED_DATE_KINDS:
+        raise ValidationError(
+            {"kind": [_("Birthdays and founding days come from the customer's birth or founding date.")]}
+        )
+    if year is not None and not 1800 <= int(year) <= 2200:
+        raise ValidationError({"year": [_("Enter a year between 1800 and 2200.")]})
+    _check_day(int(month), int(day), int(year) if year else None)
+    if kind == SpecialDateKind.CUSTOM and not label.strip():
+        raise ValidationError({"label": [_("Say what this date is.")]})
+    row = SpecialDate(
+        customer=customer, kind=kind, label=label.strip()[:100], year=year, month=month, day=day
+    )
+    row.save()
+    return row
+
+
+@transaction.atomic
+def special_date_remove(*, actor: Any, special_date: SpecialDate) -> None:
+    if special_date.kind in DERIVED_DATE_KINDS:
+        raise ValidationError(_("Clear the birth or founding date on the customer instead."))
+    special_date.delete()
+
+
+def celebrated_on(month: int, day: int, year: int) -> dt.date:
+    """The date an anniversary is celebrated in ``year``: 29 February falls on 28 February in common years."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return dt.date(year, 2, 28)
+    return dt.date(year, month, day)
+
+
+def month_days_celebrated_on(date: dt.date) -> list[int]:
+    """The stored MMDD keys whose anniversary falls on ``date`` (28 Feb in a common year also takes 29 Feb)."""
+    keys = [date.month * 100 + date.day]
+    if date.month == 2 and date.day == 28 and not calendar.isleap(date.year):
+        keys.append(229)
+    return keys

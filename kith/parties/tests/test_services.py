@@ -1,0 +1,131 @@
+"""Rules of the customer services: numbering, validation, versions, relationships, deletion."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from kith.core.errors import ConflictError, DeleteRefused
+from kith.parties import services
+from kith.parties.models import Customer, Phone, RelationshipType
+from kith.parties.services.numbering import set_pattern, validate_pattern
+from kith.parties.tests.factories import company, person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_customer_number_follows_pattern_and_is_never_reused(user):
+    set_pattern("K{year}-{seq:05}")
+    first = person(user)
+    year = timezone.now().year
+    assert first.customer_number == f"K{year}-00001"
+    services.customer_delete(actor=user, customer=first)
+    second = person(user, family_name="Jones")
+    assert second.customer_number == f"K{year}-00002"
+
+
+@pytest.mark.parametrize("pattern", ["C{year}", "C{seq}{seq}", "C{foo}{seq}", "C{seq:xx}"])
+def test_bad_number_patterns_are_refused(pattern):
+    with pytest.raises(ValidationError):
+        validate_pattern(pattern)
+
+
+def test_phone_is_stored_in_e164_with_national_digits(user, settings):
+    settings.KITH_DEFAULT_REGION = "CN"
+    customer = person(user, phones=[{"number": "138-0013-8000", "label": "mobile"}])
+    phone = customer.phones.get()
+    assert phone.number == "+8613800138000"
+    assert phone.national_number == "13800138000"
+    assert phone.is_primary
+
+
+def test_invalid_contact_points_give_field_errors_and_save_nothing(user):
+    with pytest.raises(ValidationError) as err:
+        person(
+            user, phones=[{"number": "12"}], emails=[{"address": "not-an-email"}, {"address": "a@b.example"}]
+        )
+    assert set(err.value.message_dict) == {"phones.0.number", "emails.0.address"}
+    assert Customer.objects.count() == 0
+    assert Phone.objects.count() == 0
+
+
+def test_email_unique_per_customer_case_insensitive(user):
+    with pytest.raises(ValidationError) as err:
+        person(user, emails=[{"address": "Ann@Example.com"}, {"address": "ann@example.COM"}])
+    assert "emails.1.address" in err.value.message_dict
+
+
+def test_person_needs_a_name_and_future_birth_date_is_refused(user):
+    with pytest.raises(ValidationError) as err:
+        services.customer_create(
+            actor=user,
+            kind="person",
+            data={"birth_date": timezone.localdate() + dt.timedelta(days=2)},
+        )
+    assert {"family_name", "birth_date"} <= set(err.value.message_dict)
+
+
+def test_display_name_defaults_follow_culture(user):
+    assert person(user, family_name="张", given_name="三").display_name == "张三"
+    assert person(user, family_name="Smith", given_name="Anna").display_name == "Anna Smith"
+    assert company(user, legal_name="Acme Trading Ltd", short_name="Acme").display_name == "Acme"
+
+
+def test_chinese_names_get_pinyin_keys(user):
+    customer = person(user, family_name="张", given_name="三")
+    assert customer.search_pinyin == "zhangsan"
+    assert customer.search_initials == "zs"
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(user):
+    customer = person(user)
+    loaded_version = customer.version
+    services.customer_update(
+        actor=user, customer=customer, expected_version=loaded_version, data={"notes": "first"}
+    )
+    stale = Customer.objects.get(pk=customer.pk)
+    with pytest.raises(ConflictError):
+        services.customer_update(
+            actor=user, customer=stale, expected_version=loaded_version, data={"notes": "second"}
+        )
+    assert Customer.objects.get(pk=customer.pk).notes == "first"
+
+
+def test_birth_date_keeps_the_birthday_in_step(user):
+    customer = person(user, birth_date="1990-02-28")
+    assert customer.special_dates.get().month_day == 228
+    services.customer_update(
+        actor=user, customer=customer, expected_version=None, data={"birth_date": dt.date(1992, 2, 29)}
+    )
+    assert customer.special_dates.get().month_day == 229
+    services.customer_update(actor=user, customer=customer, expected_version=None, data={"birth_date": None})
+    assert not customer.special_dates.exists()
+
+
+def test_relationship_rules(user):
+    parent_type = RelationshipType.objects.create(
+        code="parent", name="parent of", inverse_name="child of", from_kind="person", to_kind="person"
+    )
+    anna, ben = person(user, given_name="Anna"), person(user, given_name="Ben")
+    acme = company(user)
+    services.relationship_add(actor=user, type=parent_type, from_customer=anna, to_customer=ben)
+    with pytest.raises(ValidationError, match="already recorded"):
+        services.relationship_add(actor=user, type=parent_type, from_customer=anna, to_customer=ben)
+    with pytest.raises(ValidationError, match="itself"):
+        services.relationship_add(actor=user, type=parent_type, from_customer=anna, to_customer=anna)
+    with pytest.raises(ValidationError) as err:
+        services.relationship_add(actor=user, type=parent_type, from_customer=anna, to_customer=acme)
+    assert "to_customer" in err.value.message_dict
+
+
+def test_customer_with_business_records_is_archived_not_deleted(user, admin_user):
+    customer = person(user)
+    services.interaction_create(actor=user, customer=customer, data={"kind": "visit", "subject": "Kick-off"})
+    with pytest.raises(DeleteRefused):
+        services.customer_delete(actor=user, customer=customer)
+    assert Customer.objects.filter(pk=customer.pk).exists()
+    services.customer_delete(actor=admin_user, customer=customer)
+    assert not Customer.objects.filter(pk=customer.pk).exists()
