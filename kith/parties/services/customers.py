@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -247,32 +249,66 @@ def _clean_contact_points(
     return phone_rows, email_rows, address_rows
 
 
+_CONTACT_KEYS: dict[type, tuple[str, ...]] = {
+    Phone: ("label", "number", "extension", "is_primary"),
+    Email: ("label", "address", "is_primary"),
+    Address: ("label", "line1", "line2", "postal_code", "city", "region", "country", "is_primary"),
+}
+
+
 def _replace_children(
     customer: Customer,
     phones: list[Phone] | None,
     emails: list[Email] | None,
     addresses: list[Address] | None,
-) -> None:
-    groups: list[tuple[Any, list[Any] | None]] = [(Phone, phones), (Email, emails), (Address, addresses)]
-    for model, rows in groups:
+) -> list[str]:
+    """Replace the given contact-point lists; return the names of those that really changed."""
+    changed: list[str] = []
+    groups: list[tuple[str, Any, list[Any] | None]] = [
+        ("phones", Phone, phones),
+        ("emails", Email, emails),
+        ("addresses", Address, addresses),
+    ]
+    for name, model, rows in groups:
         if rows is None:
+            continue
+        keys = _CONTACT_KEYS[model]
+        current = [
+            tuple(values)
+            for values in model.objects.filter(customer=customer).order_by("id").values_list(*keys)
+        ]
+        if current == [tuple(getattr(r, k) for k in keys) for r in rows]:
             continue
         model.objects.filter(customer=customer).delete()
         for row in rows:
             row.customer = customer
         model.objects.bulk_create(rows)
+        changed.append(name)
+    return changed
 
 
-def _set_classification(
-    customer: Customer,
+@dataclass
+class _Classification:
+    categories: list[Category] | None = None
+    tags: list[str] | None = None
+    roles: list[PartyRole] | None = None
+
+
+def _clean_classification(
     *,
     category_ids: Iterable[int] | None,
     tag_names: Iterable[str] | None,
     role_ids: Iterable[int] | None,
-) -> None:
+) -> _Classification:
+    """Resolve and check categories, tags and roles before anything is written."""
     errors: dict[str, list[str]] = {}
+    result = _Classification()
     if category_ids is not None:
-        ids = {int(i) for i in category_ids}
+        try:
+            ids = {int(i) for i in category_ids}
+        except (TypeError, ValueError):
+            ids = set()
+            errors["categories"] = [_("Some categories do not exist.")]
         categories = list(Category.objects.filter(pk__in=ids).select_related("tree"))
         if len(categories) != len(ids):
             errors["categories"] = [_("Some categories do not exist.")]
@@ -283,27 +319,43 @@ def _set_classification(
                 errors["categories"] = [
                     _("Only one category of “%(tree)s” may be chosen.") % {"tree": cat.tree.name}
                 ]
-        if not errors:
-            customer.categories.set(categories)
+        result.categories = categories
     if role_ids is not None:
-        ids = {int(i) for i in role_ids}
-        roles = list(PartyRole.objects.filter(pk__in=ids))
-        if len(roles) != len(ids):
+        try:
+            role_set = {int(i) for i in role_ids}
+        except (TypeError, ValueError):
+            role_set = set()
             errors["roles"] = [_("Some roles do not exist.")]
-        else:
-            customer.roles.set(roles)
+        roles = list(PartyRole.objects.filter(pk__in=role_set))
+        if len(roles) != len(role_set):
+            errors["roles"] = [_("Some roles do not exist.")]
+        result.roles = roles
     if tag_names is not None:
-        tags = []
-        for name in {n.strip() for n in tag_names if n and n.strip()}:
+        unique: dict[str, str] = {}
+        for raw in tag_names:
+            name = str(raw or "").strip()
+            if not name:
+                continue
             if len(name) > 60:
                 errors["tags"] = [_("A tag is at most 60 characters.")]
-                continue
-            tag = Tag.objects.filter(name_key=name.casefold()).first() or Tag.objects.create(name=name)
-            tags.append(tag)
-        if "tags" not in errors:
-            customer.tags.set(tags)
+            unique.setdefault(name.casefold(), name)  # the first spelling given wins
+        result.tags = list(unique.values())
     if errors:
         raise ValidationError(errors)
+    return result
+
+
+def _apply_classification(customer: Customer, chosen: _Classification) -> None:
+    if chosen.categories is not None:
+        customer.categories.set(chosen.categories)
+    if chosen.roles is not None:
+        customer.roles.set(chosen.roles)
+    if chosen.tags is not None:
+        existing = {
+            t.name_key: t for t in Tag.objects.filter(name_key__in=[n.casefold() for n in chosen.tags])
+        }
+        tags = [existing.get(n.casefold()) or Tag.objects.create(name=n) for n in chosen.tags]
+        customer.tags.set(tags)
 
 
 def _apply_search_keys(customer: Customer) -> None:
@@ -345,6 +397,10 @@ def customer_create(
         phone_rows, email_rows, address_rows = _clean_contact_points(phones, emails, addresses)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    try:
+        chosen = _clean_classification(category_ids=category_ids, tag_names=tag_names, role_ids=role_ids)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     if values.get("owner") is None and getattr(actor, "pk", None):
@@ -355,7 +411,7 @@ def customer_create(
     _apply_search_keys(customer)
     customer.save()
     _replace_children(customer, phone_rows, email_rows, address_rows)
-    _set_classification(customer, category_ids=category_ids, tag_names=tag_names, role_ids=role_ids)
+    _apply_classification(customer, chosen)
     sync_derived_dates(customer)
     return customer
 
@@ -401,36 +457,38 @@ def customer_update(
         phone_rows, email_rows, address_rows = _clean_contact_points(phones, emails, addresses)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    try:
+        chosen = _clean_classification(category_ids=category_ids, tag_names=tag_names, role_ids=role_ids)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
 
     version = customer.version if expected_version is None else int(expected_version)
     changed = [f for f, v in values.items() if getattr(customer, f) != v]
+    # Work on a copy so that a conflict leaves the caller's object as it was.
+    draft = copy.copy(customer)
     for field, value in values.items():
-        setattr(customer, field, value)
-    _apply_search_keys(customer)
+        setattr(draft, field, value)
+    _apply_search_keys(draft)
     now = timezone.now()
-    update_fields = {f: getattr(customer, f) for f in values}
+    update_fields = {f: getattr(draft, f) for f in values}
     update_fields.update(
-        search_name=customer.search_name,
-        search_pinyin=customer.search_pinyin,
-        search_initials=customer.search_initials,
+        search_name=draft.search_name,
+        search_pinyin=draft.search_pinyin,
+        search_initials=draft.search_initials,
         updated_at=now,
         version=F("version") + 1,
     )
     updated = Customer.objects.filter(pk=customer.pk, version=version).update(**update_fields)
     if not updated:
         raise ConflictError()
+    for field in (*values, "search_name", "search_pinyin", "search_initials"):
+        setattr(customer, field, getattr(draft, field))
     customer.version = version + 1
     customer.updated_at = now
-    _replace_children(customer, phone_rows, email_rows, address_rows)
-    if phone_rows is not None:
-        changed.append("phones")
-    if email_rows is not None:
-        changed.append("emails")
-    if address_rows is not None:
-        changed.append("addresses")
-    _set_classification(customer, category_ids=category_ids, tag_names=tag_names, role_ids=role_ids)
+    changed += _replace_children(customer, phone_rows, email_rows, address_rows)
+    _apply_classification(customer, chosen)
     sync_derived_dates(customer)
     if note_change and changed:
         labels = sorted({_field_label(f) for f in changed})

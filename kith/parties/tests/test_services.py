@@ -129,3 +129,31 @@ def test_customer_with_business_records_is_archived_not_deleted(user, admin_user
     assert Customer.objects.filter(pk=customer.pk).exists()
     services.customer_delete(actor=admin_user, customer=customer)
     assert not Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_refused_update_leaves_the_record_and_object_unchanged(user):
+    customer = person(user, phones=[{"number": "+44 20 7946 0000"}])
+    with pytest.raises(ValidationError):
+        services.customer_update(
+            actor=user, customer=customer, expected_version=1, data={"family_name": "New"}, role_ids=[424242]
+        )
+    assert customer.version == 1 and customer.family_name == "Smith"
+    assert Customer.objects.get(pk=customer.pk).family_name == "Smith"
+    services.customer_update(actor=user, customer=customer, expected_version=1, data={"family_name": "New"})
+    assert Customer.objects.get(pk=customer.pk).version == 2
+
+
+def test_info_change_note_lists_only_what_changed(user):
+    from kith.core import timeline
+
+    customer = person(user, phones=[{"number": "+44 20 7946 0000", "label": "work"}])
+    services.customer_update(
+        actor=user,
+        customer=customer,
+        expected_version=None,
+        data={"notes": "prefers mornings"},
+        phones=[{"number": "+442079460000", "label": "work"}],
+    )
+    entry = timeline.entries_for(customer).entries[0]
+    assert entry.kind == "parties.info_change"
+    assert entry.summary == "Changed: notes"
