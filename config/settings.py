@@ -97,16 +97,16 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'kith.sqlite3'}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("KITH_DB_CONN_MAX_AGE", "60")))
+# WAL lets readers run beside the writer (web + worker); IMMEDIATE avoids lock-upgrade deadlocks.
+SQLITE_OPTIONS = {
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+        " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
+    ),
+    "transaction_mode": "IMMEDIATE",
+}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
-    _db["OPTIONS"] = {
-        # WAL lets readers run beside the writer (web + worker); IMMEDIATE avoids lock upgrades.
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
-            " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
-        ),
-        "transaction_mode": "IMMEDIATE",
-    }
+    _db["OPTIONS"] = dict(SQLITE_OPTIONS)
     _db["TEST"] = {"NAME": os.environ.get("KITH_TEST_SQLITE_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
