@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -119,7 +120,7 @@ def _clean_master(kind: str, data: dict[str, Any], *, base: Customer | None) -> 
             if field == "status" and not value:
                 value = CustomerStatus.PROSPECT
         elif field == "owner":
-            value = value or None
+            value = _owner(value, errors)
         elif value is None:
             value = ""
         values[field] = value
@@ -145,6 +146,25 @@ def _clean_master(kind: str, data: dict[str, Any], *, base: Customer | None) -> 
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def _owner(value: Any, errors: dict[str, list[str]]) -> Any:
+    """An owner given as a user or a user id; it must be an active user."""
+    if value in (None, ""):
+        return None
+    user_model = get_user_model()
+    user: Any
+    if isinstance(value, user_model):
+        user = value
+    else:
+        try:
+            user = user_model.objects.filter(pk=int(value)).first()
+        except (TypeError, ValueError):
+            user = None
+    if user is None or not user.is_active:
+        errors.setdefault("owner", []).append(_("Choose an active user as account manager."))
+        return None
+    return user
 
 
 def _max_length(field: str) -> int:

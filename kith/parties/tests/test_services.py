@@ -157,3 +157,14 @@ def test_info_change_note_lists_only_what_changed(user):
     entry = timeline.entries_for(customer).entries[0]
     assert entry.kind == "parties.info_change"
     assert entry.summary == "Changed: notes"
+
+
+def test_owner_must_be_an_active_user(user, django_user_model):
+    gone = django_user_model.objects.create_user(username="gone", is_active=False)
+    with pytest.raises(ValidationError) as err:
+        person(user, owner=gone.pk)
+    assert "owner" in err.value.message_dict
+    with pytest.raises(ValidationError):
+        person(user, owner="nobody")
+    assert person(user, owner=user.pk).owner == user
+    assert person(user).owner == user  # defaults to whoever creates it
