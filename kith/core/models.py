@@ -73,3 +73,20 @@ class SiteSetting(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SearchWord(models.Model):
+    """A word that occurs in a searched text column: the vocabulary typo-tolerant search corrects against."""
+
+    scope = models.CharField(max_length=40)
+    word = models.CharField(max_length=60)
+    first = models.CharField(max_length=1)
+    length = models.PositiveSmallIntegerField()
+    uses = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "word"], name="searchword_unique")]
+        indexes = [models.Index(fields=["scope", "first", "length"], name="searchword_bucket_idx")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -8,8 +8,13 @@ class PartiesConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from kith.core import timeline
+        from kith.core import search, timeline
         from kith.parties.choices import InteractionKind
+        from kith.parties.models import Customer
+
+        search.register_text_index(Customer, "search_name", scope="customer.name")
+        search.register_prefix_column(Customer, "search_pinyin")
+        search.register_prefix_column(Customer, "search_initials")
 
         icons = {
             InteractionKind.VISIT_BY_MANAGER: "🚗",

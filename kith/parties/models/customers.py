@@ -106,6 +106,7 @@ class Customer(TimestampedModel, VersionedModel):
         indexes = [
             models.Index(fields=["search_name", "id"], name="customer_search_name_idx"),
             models.Index(fields=["search_initials", "id"], name="customer_initials_idx"),
+            models.Index(fields=["search_pinyin", "id"], name="customer_pinyin_idx"),
             models.Index(fields=["status", "id"], name="customer_status_idx"),
             models.Index(fields=["owner", "id"], name="customer_owner_idx"),
             models.Index(fields=["kind", "id"], name="customer_kind_idx"),

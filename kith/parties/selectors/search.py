@@ -7,7 +7,9 @@ and every later module. ``CustomerFilters.from_params`` is the one definition of
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from kith.parties.choices import CustomerKind, CustomerStatus
-from kith.parties.models import Customer, Email, Phone
+from kith.core import search
+from kith.parties.choices import CustomerKind, CustomerStatus, CustomFieldType
+from kith.parties.models import Category, Customer, CustomFieldDefinition, Email, Phone
 from kith.parties.selectors.customers import customers_for
 from kith.parties.services.contact_points import phone_query_keys
+from kith.parties.services.custom_fields import clean_value
 from kith.parties.services.search_keys import fold
 
 SORTS = {
@@ -112,48 +116,95 @@ class SearchPage:
     rows: list[dict[str, Any]]
     next_cursor: str | None
     total: int | None = None
+    corrected: bool = False  # the rows match the search text after correcting a typo
 
 
-def _encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(values, default=str)).decode()
+def _encode_cursor(values: list[Any], *, typo: bool) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"k": values, "t": int(typo)}, default=str)).decode()
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+def _decode_cursor(cursor: str, width: int) -> tuple[list[Any], bool]:
     try:
-        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(values, list):
+        data = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        values = data["k"]
+        if not isinstance(values, list) or len(values) != width:
             raise ValueError
-        return values
-    except (ValueError, orjson.JSONDecodeError) as exc:
+        return values, bool(data.get("t"))
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
         raise ValidationError({"cursor": [_("This page link is not valid any more; start again.")]}) from exc
 
 
-def _text_match(q: str) -> Q:
-    """What the search box text matches: number, phone, email, name prefix or substring, pinyin."""
-    match = Q(customer_number__iexact=q)
-    e164, national = phone_query_keys(q)
-    if e164 or national:
-        phone_q = Q()
-        if e164:
-            phone_q |= Q(number=e164)
-        if national:
-            phone_q |= Q(national_number=national)
-        match |= Q(pk__in=Phone.objects.filter(phone_q).values("customer_id"))
+_PHONE_LIKE = re.compile(r"^[\d\s+\-().\/]+$")
+
+
+def _name_index() -> search.TextIndex:
+    return search.text_index(Customer, "search_name")
+
+
+def _name_match(key: str) -> Q | None:
+    """Names containing every word of ``key`` (words of 3+ characters use the trigram index)."""
+    if not key:
+        return None
+    parts = key.split()
+    if any(len(w) >= search.MIN_TRIGRAM for w in parts):
+        return search.contains_all_q(_name_index(), [[w] for w in parts])
+    if len(key) >= search.MIN_TRIGRAM:  # "li na": the phrase as a whole
+        return search.contains_all_q(_name_index(), [[key]])
+    return search.prefix_q("search_name", key)  # "张三", "li": names starting with it
+
+
+def _branches(q: str) -> list[Q]:
+    """Each way the search box text can match, as separate index-friendly conditions (merged by the caller)."""
+    branches = [Q(customer_number__in={q, q.upper()})]
     if "@" in q:
-        match |= Q(pk__in=Email.objects.filter(address_key=q.casefold()).values("customer_id"))
+        branches.append(Q(pk__in=Email.objects.filter(address_key=q.casefold()).values("customer_id")))
+        return branches
+    if _PHONE_LIKE.match(q):
+        e164, national = phone_query_keys(q)
+        keys = Q()
+        if e164:
+            keys |= Q(number=e164)
+        if national:
+            keys |= Q(national_number=national)
+        if e164 or national:
+            branches.append(Q(pk__in=Phone.objects.filter(keys).values("customer_id")))
+        return branches
     key = fold(q)
-    if key:
-        match |= Q(search_name__contains=key)
-        compact = key.replace(" ", "")
-        if compact.isascii() and compact.isalpha():
-            match |= Q(search_pinyin__startswith=compact) | Q(search_initials__startswith=compact)
-    return match
+    name = _name_match(key)
+    if name is not None:
+        branches.append(name)
+    compact = key.replace(" ", "")
+    if len(compact) >= 2 and compact.isascii() and compact.isalpha():
+        branches.append(search.prefix_q("search_pinyin", compact))
+        if len(compact) <= 6:
+            branches.append(search.prefix_q("search_initials", compact))
+    return branches
+
+
+def _typo_branch(q: str) -> Q | None:
+    """Names matching ``q`` after correcting misspelt words (each within one or two edits of a known word)."""
+    parts = fold(q).split()
+    if not parts or not any(len(w) >= 4 and w.isalpha() for w in parts):
+        return None
+    index = _name_index()
+    known = search.known_words(index, parts)
+    groups: list[list[str]] = []
+    corrected = False
+    for word in parts:
+        if word in known or len(word) < 4 or not word.isalpha():
+            groups.append([word])
+            continue
+        suggestions = search.suggest_words(index, word)
+        if not suggestions:
+            return None
+        groups.append(suggestions)
+        corrected = True
+    return search.contains_all_q(index, groups) if corrected else None
 
 
 def _filtered(user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
+    """The visible customers matching every filter except the search text."""
     qs = customers_for(user)
-    if filters.q:
-        qs = qs.filter(_text_match(filters.q))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
@@ -161,13 +212,28 @@ def _filtered(user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.category_id:
-        qs = qs.filter(categories__id=filters.category_id)
+        branch = Category.objects.filter(pk=filters.category_id).values_list("tree_id", "path").first()
+        if branch is None:
+            return qs.none()
+        tree_id, path = branch
+        in_branch = Category.objects.filter(tree_id=tree_id).filter(
+            Q(path=path) | Q(path__startswith=path + "/")
+        )
+        qs = qs.filter(
+            pk__in=Customer.categories.through.objects.filter(category__in=in_branch).values("customer_id")
+        )
     if filters.tag:
-        qs = qs.filter(tags__name_key=filters.tag.casefold())
+        qs = qs.filter(
+            pk__in=Customer.tags.through.objects.filter(tag__name_key=filters.tag.casefold()).values(
+                "customer_id"
+            )
+        )
     if filters.role_id:
-        qs = qs.filter(roles__id=filters.role_id)
+        qs = qs.filter(
+            pk__in=Customer.roles.through.objects.filter(partyrole_id=filters.role_id).values("customer_id")
+        )
     for key, value in filters.custom.items():
-        qs = qs.filter(**{f"custom_data__{key}": value})
+        qs = qs.filter(_custom_filter(key, value))
     if filters.created_from:
         qs = qs.filter(created_at__date__gte=filters.created_from)
     if filters.created_to:
@@ -177,6 +243,26 @@ def _filtered(user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     if filters.updated_to:
         qs = qs.filter(updated_at__date__lte=filters.updated_to)
     return qs
+
+
+def _custom_filter(key: str, raw: str) -> Q:
+    definition = CustomFieldDefinition.objects.filter(key=key).first()
+    if definition is None:
+        raise ValidationError({f"cf_{key}": [_("There is no custom field “%(key)s”.") % {"key": key}]})
+    kind = definition.field_type
+    if kind in (CustomFieldType.TEXT, CustomFieldType.LONG_TEXT, CustomFieldType.URL, CustomFieldType.EMAIL):
+        return Q(**{f"custom_data__{key}__icontains": raw})
+    if kind == CustomFieldType.MULTI_CHOICE:
+        return Q(**{f"custom_data__{key}__icontains": orjson.dumps(raw).decode()})
+    probe = copy.copy(definition)
+    probe.min_value = probe.max_value = None
+    probe.pattern = ""
+    probe.required = False
+    try:
+        value = clean_value(probe, raw)
+    except ValidationError as exc:
+        raise ValidationError({f"cf_{key}": list(exc.messages)}) from exc
+    return Q(**{f"custom_data__{key}": value})
 
 
 ROW_FIELDS = (
@@ -192,6 +278,39 @@ ROW_FIELDS = (
 )
 
 
+def _keyset(order: tuple[str, ...], values: list[Any]) -> Q:
+    """Rows strictly after the previous page's last row in the sort order."""
+    keyset = Q()
+    equal: dict[str, Any] = {}
+    for name, value in zip(order, values, strict=True):
+        fieldname = name.lstrip("-")
+        if fieldname in ("created_at", "updated_at") and isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        op = "lt" if name.startswith("-") else "gt"
+        keyset |= Q(**equal, **{f"{fieldname}__{op}": value})
+        equal[fieldname] = value
+    return keyset
+
+
+def _page(
+    qs: QuerySet[Customer], branches: list[Q], order: tuple[str, ...], limit: int
+) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of the union of ``branches``: one ordered, limited query per branch, merged.
+
+    Each branch is answered by its own index (number, phone, email, trigram, pinyin) and stops after
+    ``limit`` rows, so a broad substring never forces a sort of every match.
+    """
+    seen: dict[int, dict[str, Any]] = {}
+    for branch in branches:
+        for row in qs.filter(branch).order_by(*order).values(*ROW_FIELDS)[:limit]:
+            seen.setdefault(row["id"], row)
+    rows = list(seen.values())
+    if len(branches) > 1:
+        names = [n.lstrip("-") for n in order]
+        rows.sort(key=lambda r: tuple(r[n] for n in names), reverse=order[0].startswith("-"))
+    return rows[:limit]
+
+
 def customer_search(
     *,
     user: Any,
@@ -200,31 +319,40 @@ def customer_search(
     limit: int = 25,
     with_total: bool = False,
 ) -> SearchPage:
+    """One page of the customers ``user`` may see that match ``filters``, in the chosen order."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     order = SORTS[filters.sort]
-    qs = _filtered(user, filters)
+    base = _filtered(user, filters)
+    typo = False
+    qs = base
     if cursor:
-        values = _decode_cursor(cursor)
-        if len(values) != len(order):
-            raise ValidationError({"cursor": [_("This page link is not valid any more; start again.")]})
-        # keyset: rows strictly after the last row of the previous page in the sort order
-        keyset = Q()
-        equal: dict[str, Any] = {}
-        for name, value in zip(order, values, strict=True):
-            fieldname = name.lstrip("-")
-            op = "lt" if name.startswith("-") else "gt"
-            keyset |= Q(**equal, **{f"{fieldname}__{op}": value})
-            equal[fieldname] = value
-        qs = qs.filter(keyset)
-    rows = list(qs.order_by(*order).values(*ROW_FIELDS).distinct()[: limit + 1])
+        values, typo = _decode_cursor(cursor, len(order))
+        qs = qs.filter(_keyset(order, values))
+    branches: list[Q] = [Q()]
+    if filters.q:
+        branches = _branches(filters.q)
+        if typo:
+            branches = [_typo_branch(filters.q) or Q(pk__in=[])]
+    rows = _page(qs, branches, order, limit + 1)
+    corrected = typo
+    if not rows and filters.q and not cursor:
+        fixed = _typo_branch(filters.q)
+        if fixed is not None:
+            branches, corrected = [fixed], True
+            rows = _page(qs, branches, order, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode_cursor([last[name.lstrip("-")] for name in order])
+        next_cursor = _encode_cursor([last[name.lstrip("-")] for name in order], typo=corrected)
         rows = rows[:limit]
     _attach_contacts(rows)
-    total = _filtered(user, filters).count() if with_total else None
-    return SearchPage(rows=rows, next_cursor=next_cursor, total=total)
+    total = None
+    if with_total:
+        union = Q()
+        for branch in branches:
+            union |= branch
+        total = base.filter(union).count()
+    return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
 
 
 def _attach_contacts(rows: list[dict[str, Any]]) -> None:

@@ -32,6 +32,7 @@ from kith.parties.models import Address, Category, Customer, Email, PartyRole, P
 from kith.parties.services.contact_points import normalise_email, normalise_phone
 from kith.parties.services.custom_fields import clean_custom_data
 from kith.parties.services.numbering import allocate_customer_numbers
+from kith.parties.services.search_index import learn_names
 from kith.parties.services.search_keys import name_keys
 from kith.parties.services.special_dates import sync_derived_dates
 
@@ -430,6 +431,7 @@ def customer_create(
     )
     _apply_search_keys(customer)
     customer.save()
+    learn_names(customer.search_name)
     _replace_children(customer, phone_rows, email_rows, address_rows)
     _apply_classification(customer, chosen)
     sync_derived_dates(customer)
@@ -503,6 +505,8 @@ def customer_update(
     updated = Customer.objects.filter(pk=customer.pk, version=version).update(**update_fields)
     if not updated:
         raise ConflictError()
+    if draft.search_name != customer.search_name:
+        learn_names(draft.search_name)
     for field in (*values, "search_name", "search_pinyin", "search_initials"):
         setattr(customer, field, getattr(draft, field))
     customer.version = version + 1

@@ -1,0 +1,297 @@
+# ruff: noqa: S608, S611  -- SQL here is built from model metadata (table/column names), never from input;
+# search text is always passed as a parameter.
+"""Text search machinery shared by every domain, behind one interface for SQLite and PostgreSQL.
+
+A domain registers the folded text columns it searches (``register_text_index``) and builds its queries with
+``prefix_q``, ``contains_all_q`` and ``suggest_words``. The engines differ only in here:
+
+* SQLite: an FTS5 table with the ``trigram`` tokenizer mirrors each registered column (external content,
+  kept current by triggers), so "contains" queries of three or more characters use an index.
+* PostgreSQL: the ``pg_trgm`` GIN index on the column serves the same queries; the column uses the "C"
+  collation so that ordering and prefix ranges compare code points exactly as SQLite does.
+
+Both engines answer "starts with" by an index range and typo-tolerant matching through a shared vocabulary of
+the words that occur in the registered columns (``SearchWord``), corrected with ``rapidfuzz``. The same query
+gives the same rows in the same order on both.
+
+The upkeep (FTS tables, triggers, indexes, collation) is re-checked after every ``migrate``: a later migration
+that rebuilds a table on SQLite loses its triggers, and they come back with a full re-index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+PREFIX_END = "\U0010ffff"  # sorts after every character: [text, text + PREFIX_END) is "starts with text"
+MIN_TRIGRAM = 3
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _column(model: type[models.Model], field: str) -> str:
+    found = model._meta.get_field(field)
+    assert isinstance(found, models.Field) and found.column, field
+    return str(found.column)
+
+
+@dataclass(frozen=True)
+class TextIndex:
+    model: type[models.Model]
+    field: str
+    scope: str  # vocabulary scope, e.g. "customer.name"
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def column(self) -> str:
+        return _column(self.model, self.field)
+
+    @property
+    def fts_table(self) -> str:
+        return f"{self.table}_{self.column}_fts"
+
+
+_indexes: dict[tuple[str, str], TextIndex] = {}
+
+
+def register_text_index(model: type[models.Model], field: str, *, scope: str) -> TextIndex:
+    index = TextIndex(model=model, field=field, scope=scope)
+    _indexes[(model._meta.label_lower, field)] = index
+    return index
+
+
+def text_index(model: type[models.Model], field: str) -> TextIndex:
+    return _indexes[(model._meta.label_lower, field)]
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text or "")
+
+
+# ---------------------------------------------------------------------------------------------- queries
+
+
+def prefix_q(field: str, text: str) -> Q:
+    """Rows whose ``field`` starts with ``text`` (an index range on both engines)."""
+    return Q(**{f"{field}__gte": text, f"{field}__lt": text + PREFIX_END})
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_all_q(index: TextIndex, groups: Iterable[Iterable[str]]) -> Q:
+    """Rows whose column contains, for every group, at least one of the group's strings.
+
+    ``[["john", "jon"], ["smith"]]`` means (john OR jon) AND smith. Strings of three or more characters use
+    the trigram index; shorter ones are checked on the rows the others selected (or scanned, if alone).
+    """
+    indexed: list[list[str]] = []
+    q = Q()
+    for group in groups:
+        options = [s for s in dict.fromkeys(group) if s]
+        if not options:
+            continue
+        if all(len(s) >= MIN_TRIGRAM for s in options):
+            indexed.append(options)
+        else:
+            alternative = Q()
+            for s in options:
+                alternative |= Q(**{f"{index.field}__contains": s})
+            q &= alternative
+    if not indexed:
+        return q
+    if connection.vendor == "sqlite":
+        expression = " AND ".join(
+            "(" + " OR ".join('"' + s.replace('"', '""') + '"' for s in options) + ")" for options in indexed
+        )
+        sql = f'SELECT rowid FROM "{index.fts_table}" WHERE "{index.fts_table}" MATCH %s'
+        return q & Q(pk__in=RawSQL(sql, (expression,)))
+    for options in indexed:
+        alternative = Q()
+        for s in options:
+            alternative |= Q(**{f"{index.field}__contains": s})
+        q &= alternative
+    return q
+
+
+def suggest_words(index: TextIndex, word: str, *, limit: int = 3) -> list[str]:
+    """Known words within one or two edits of ``word`` (a swap of neighbours counts as one edit)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    from kith.core.models import SearchWord
+
+    if len(word) < 4:
+        return []
+    max_edits = 1 if len(word) < 7 else 2
+    candidates = list(
+        SearchWord.objects.filter(
+            scope=index.scope,
+            first=word[0],
+            length__gte=len(word) - max_edits,
+            length__lte=len(word) + max_edits,
+        ).values_list("word", "uses")
+    )
+    if not candidates:
+        return []
+    uses = dict(candidates)
+    found = process.extract(word, list(uses), scorer=OSA.distance, score_cutoff=max_edits, limit=limit * 4)
+    found.sort(key=lambda hit: (hit[1], -uses[hit[0]], hit[0]))  # fewest edits, then most common
+    return [hit[0] for hit in found[:limit]]
+
+
+def known_words(index: TextIndex, candidates: Iterable[str]) -> set[str]:
+    from kith.core.models import SearchWord
+
+    return set(
+        SearchWord.objects.filter(scope=index.scope, word__in=list(candidates)).values_list("word", flat=True)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- upkeep
+
+
+def add_words(index: TextIndex, texts: Iterable[str]) -> None:
+    """Teach the vocabulary the words of newly saved text (words never learnt are never suggested)."""
+    from kith.core.models import SearchWord
+
+    new = {w for text in texts for w in words(text) if 2 <= len(w) <= 60}
+    if not new:
+        return
+    known = set(SearchWord.objects.filter(scope=index.scope, word__in=new).values_list("word", flat=True))
+    SearchWord.objects.bulk_create(
+        [SearchWord(scope=index.scope, word=w, first=w[0], length=len(w), uses=1) for w in new - known],
+        ignore_conflicts=True,
+    )
+
+
+def rebuild_vocabulary(index: TextIndex) -> int:
+    """Recount the vocabulary from the column (after bulk loads); returns the number of distinct words."""
+    from kith.core.models import SearchWord
+
+    counts: Counter[str] = Counter()
+    for text in index.model._default_manager.values_list(index.field, flat=True).iterator(chunk_size=20_000):
+        counts.update(w for w in words(text) if 2 <= len(w) <= 60)
+    with transaction.atomic():
+        SearchWord.objects.filter(scope=index.scope).delete()
+        SearchWord.objects.bulk_create(
+            (
+                SearchWord(scope=index.scope, word=w, first=w[0], length=len(w), uses=min(n, 2**31 - 1))
+                for w, n in counts.items()
+            ),
+            batch_size=5_000,
+        )
+    return len(counts)
+
+
+def _sqlite_triggers(index: TextIndex) -> dict[str, str]:
+    t, c, f = index.table, index.column, index.fts_table
+    return {
+        f"{f}_ai": f'CREATE TRIGGER IF NOT EXISTS "{f}_ai" AFTER INSERT ON "{t}" BEGIN '
+        f'INSERT INTO "{f}"(rowid, "{c}") VALUES (new.id, new."{c}"); END',
+        f"{f}_ad": f'CREATE TRIGGER IF NOT EXISTS "{f}_ad" AFTER DELETE ON "{t}" BEGIN '
+        f'INSERT INTO "{f}"("{f}", rowid, "{c}") VALUES (\'delete\', old.id, old."{c}"); END',
+        f"{f}_au": f'CREATE TRIGGER IF NOT EXISTS "{f}_au" AFTER UPDATE OF "{c}" ON "{t}" BEGIN '
+        f'INSERT INTO "{f}"("{f}", rowid, "{c}") VALUES (\'delete\', old.id, old."{c}"); '
+        f'INSERT INTO "{f}"(rowid, "{c}") VALUES (new.id, new."{c}"); END',
+    }
+
+
+def _sqlite_names(kind: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = %s", [kind])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def ensure_index(index: TextIndex) -> bool:
+    """Create whatever the engine needs for ``index``; return True when the index was (re)built."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            triggers = _sqlite_triggers(index)
+            missing = set(triggers) - _sqlite_names("trigger")
+            fresh = index.fts_table not in _sqlite_names("table")
+            if not (missing or fresh):
+                return False
+            cursor.execute(
+                f'CREATE VIRTUAL TABLE IF NOT EXISTS "{index.fts_table}" USING fts5("{index.column}", '
+                f"content='{index.table}', content_rowid='id', tokenize='trigram')"
+            )
+            for sql in triggers.values():
+                cursor.execute(sql)
+            cursor.execute(f'INSERT INTO "{index.fts_table}"("{index.fts_table}") VALUES (\'rebuild\')')
+            return True
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            built = _pg_collate_c(index.table, index.column)
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{index.table}_{index.column}_trgm" ON "{index.table}" '
+                f'USING gin ("{index.column}" gin_trgm_ops)'
+            )
+            return built
+    return False
+
+
+def _pg_collate_c(table: str, column: str) -> bool:
+    """Give a PostgreSQL column the "C" collation (code-point order, like SQLite); True if it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name, character_maximum_length FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s",
+            [table, column],
+        )
+        row = cursor.fetchone()
+        if not row or row[0] == "C":
+            return False
+        length = f"({int(row[1])})" if row[1] else ""
+        cursor.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE varchar{length} COLLATE "C"')
+        return True
+
+
+_prefix_columns: list[tuple[type[models.Model], str]] = []
+
+
+def register_prefix_column(model: type[models.Model], field: str) -> None:
+    """A column searched with ``prefix_q``: ordered by code point on both engines."""
+    _prefix_columns.append((model, field))
+
+
+def ensure_indexes(**kwargs: object) -> None:
+    """post_migrate: every registered index exists and is current."""
+    tables = set(connection.introspection.table_names())
+    for index in _indexes.values():
+        if index.table in tables:
+            ensure_index(index)
+    if connection.vendor == "postgresql":
+        for model, field in _prefix_columns:
+            if model._meta.db_table in tables:
+                _pg_collate_c(model._meta.db_table, _column(model, field))
+
+
+@contextmanager
+def bulk_loading(*indexes: TextIndex) -> Iterator[None]:
+    """Pause per-row upkeep of ``indexes`` during a bulk load and rebuild them once at the end."""
+    dropped = False
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for index in indexes:
+                for name in _sqlite_triggers(index):
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        dropped = True
+    try:
+        yield
+    finally:
+        if dropped:
+            for index in indexes:
+                ensure_index(index)
+        for index in indexes:
+            rebuild_vocabulary(index)
