@@ -161,12 +161,14 @@ def _branches(q: str) -> list[Q]:
         return branches
     if _PHONE_LIKE.match(q):
         e164, national = phone_query_keys(q)
+        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
         keys = Q()
         if e164:
             keys |= Q(number=e164)
-        if national:
-            keys |= Q(national_number=national)
-        if e164 or national:
+        nationals = {n for n in (national, digits) if n and len(n) >= 5}
+        if nationals:
+            keys |= Q(national_number__in=nationals)
+        if e164 or nationals:
             branches.append(Q(pk__in=Phone.objects.filter(keys).values("customer_id")))
         return branches
     key = fold(q)
@@ -300,15 +302,16 @@ def _page(
     Each branch is answered by its own index (number, phone, email, trigram, pinyin) and stops after
     ``limit`` rows, so a broad substring never forces a sort of every match.
     """
-    seen: dict[int, dict[str, Any]] = {}
+    names = tuple(dict.fromkeys([n.lstrip("-") for n in order] + ["id"]))
+    keys: dict[int, tuple[Any, ...]] = {}
     for branch in branches:
-        for row in qs.filter(branch).order_by(*order).values(*ROW_FIELDS)[:limit]:
-            seen.setdefault(row["id"], row)
-    rows = list(seen.values())
-    if len(branches) > 1:
-        names = [n.lstrip("-") for n in order]
-        rows.sort(key=lambda r: tuple(r[n] for n in names), reverse=order[0].startswith("-"))
-    return rows[:limit]
+        # ids and sort keys only: answered from the indexes; full rows are read for one page below
+        for row in qs.filter(branch).order_by(*order).values_list(*names)[:limit]:
+            keys.setdefault(row[-1], row)
+    ordered = sorted(keys.values(), reverse=order[0].startswith("-")) if len(branches) > 1 else keys.values()
+    ids = [row[-1] for row in ordered][:limit]
+    rows = {r["id"]: r for r in Customer.objects.filter(pk__in=ids).values(*ROW_FIELDS)}
+    return [rows[i] for i in ids if i in rows]
 
 
 def customer_search(

@@ -287,3 +287,13 @@ def test_engine_specific_index_upkeep(user):
                 [column],
             )
             assert cursor.fetchone()[0] == "C", column
+
+
+def test_broad_matches_walk_the_order_with_the_same_result(user, monkeypatch):
+    for i in range(6):
+        person(user, family_name=f"Walker{i}", given_name="Anna")
+    person(user, family_name="Other", given_name="Bob")
+    narrow = find(user, "walker")
+    monkeypatch.setattr(search, "BROAD", 3)  # every match set of 3+ rows now counts as broad
+    assert find(user, "walker") == narrow == [f"Anna Walker{i}" for i in range(6)]
+    assert find(user, "anna walk", limit=2) == narrow[:2]
