@@ -49,3 +49,18 @@ def test_sqlite_connections_run_in_wal_mode(tmp_path):
             assert cursor.fetchone()[0] == 10000
     finally:
         wrapper.close()
+
+
+@pytest.mark.django_db
+def test_nightly_statistics_job_is_registered_and_runs():
+    from django.db import connection
+
+    from kith.core.schedule import daily_jobs
+    from kith.core.tasks import refresh_search_statistics
+
+    assert "core.search_statistics" in {job.name for job in daily_jobs()}
+    refresh_search_statistics.call()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert cursor.fetchone()[0] == 1
