@@ -8,9 +8,10 @@ class PartiesConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from kith.core import search, timeline
+        from kith.core import schedule, search, timeline
         from kith.parties.choices import InteractionKind
         from kith.parties.models import Customer
+        from kith.parties.tasks import enqueue_anniversary_digest
 
         search.register_text_index(Customer, "search_name", scope="customer.name")
         search.register_prefix_column(Customer, "search_pinyin")
@@ -31,3 +32,4 @@ class PartiesConfig(AppConfig):
             timeline.register_kind(
                 f"parties.{kind.value}", kind.label, icon=icons.get(kind, "•"), group="parties"
             )
+        schedule.register_daily("parties.anniversary_digest", hour=7, enqueue=enqueue_anniversary_digest)

@@ -1,0 +1,1109 @@
+"""Demo data: realistic, reproducible customers with contact points, classification, relationships,
+interactions on the timeline and special dates, loaded in bulk.
+
+The same seed (and the same options) gives the same data: every chunk of customers draws from its own
+``random.Random`` derived from the seed and the chunk's position, and the Faker pools are seeded too.
+Only what depends on the clock moves with the day it runs: interactions are spread over the three years
+before the load, and a few customers of every account manager get an anniversary in the coming week.
+
+Rows are written with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) in chunks of ``CHUNK_SIZE``
+customers, one transaction each, with the values the services would store: customer numbers from the
+numbering service, phones in E.164 with their national significant number, email keys, search keys from
+``name_keys``, derived birthdays and founding days, and one timeline entry per interaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kith.core.models import TimelineEntry
+from kith.parties.choices import (
+    AddressLabel,
+    Channel,
+    CompanySize,
+    CustomerKind,
+    CustomerStatus,
+    CustomFieldType,
+    EmailLabel,
+    Gender,
+    InteractionKind,
+    KindScope,
+    MaritalStatus,
+    Outcome,
+    PhoneLabel,
+    Source,
+    SpecialDateKind,
+)
+from kith.parties.models import (
+    Address,
+    Category,
+    CategoryTree,
+    Customer,
+    CustomFieldDefinition,
+    Email,
+    Interaction,
+    PartyRole,
+    Phone,
+    Relationship,
+    RelationshipType,
+    SpecialDate,
+    Tag,
+)
+from kith.parties.services import catalogues
+from kith.parties.services.customers import _person_display_name
+from kith.parties.services.interactions import timeline_kind
+from kith.parties.services.numbering import allocate_customer_numbers
+from kith.parties.services.search_index import bulk_loading
+from kith.parties.services.search_keys import fold, name_keys
+
+CHUNK_SIZE = 10_000  # part of what "the same seed" means: chunks draw from their own random streams
+DEFAULT_USERS = 10
+DEFAULT_INTERACTIONS = 5.0
+HISTORY_DAYS = 3 * 365
+POOL_SIZE = 600  # names, companies and addresses drawn per locale
+GUARANTEED_ANNIVERSARIES = 3  # per account manager, in the seven days from the day of the load
+
+# locale, country, currency, share of customers
+LOCALES: tuple[tuple[str, str, str, int], ...] = (
+    ("en_US", "US", "USD", 26),
+    ("zh_CN", "CN", "CNY", 24),
+    ("de_DE", "DE", "EUR", 16),
+    ("en_GB", "GB", "GBP", 14),
+    ("fr_FR", "FR", "EUR", 10),
+    ("ja_JP", "JP", "JPY", 10),
+)
+
+# Mobile numbers: country code, national significant number length and the shapes of its first digits
+# ("#" a digit). Stems are checked with phonenumbers once; the last four digits never change validity.
+_PHONE_PLANS: dict[str, tuple[str, int, tuple[str, ...]]] = {
+    "US": ("1", 10, ("212#", "213#", "305#", "312#", "415#", "512#", "617#", "646#", "206#", "303#")),
+    "CN": ("86", 11, ("13##", "15##", "18##", "17##", "19##")),
+    "DE": ("49", 11, ("151#", "152#", "157#", "160#", "170#", "171#", "172#", "176#", "179#")),
+    "GB": ("44", 10, ("71##", "73##", "74##", "75##", "77##", "78##", "79##")),
+    "FR": ("33", 9, ("6###", "7###")),
+    "JP": ("81", 10, ("90##", "80##", "70##")),
+}
+
+_EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "post.example")
+
+
+@dataclass
+class DemoResult:
+    customers: int = 0
+    persons: int = 0
+    companies: int = 0
+    phones: int = 0
+    emails: int = 0
+    addresses: int = 0
+    interactions: int = 0
+    relationships: int = 0
+    special_dates: int = 0
+    managers: int = 0
+    seconds: float = 0.0
+    first_number: str = ""
+    last_number: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.customers / self.seconds if self.seconds else 0.0
+
+
+# --- pools ------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _LocalePool:
+    locale: str
+    country: str
+    currency: str
+    female: list[tuple[str, str]]  # (name, romanised)
+    male: list[tuple[str, str]]
+    family: list[tuple[str, str]]
+    companies: list[tuple[str, str, str]]  # (legal name, short name or "", slug for email/web)
+    addresses: list[tuple[str, str, str, str, str]]  # line1, line2, postal code, city, region
+    phone_stems: list[str]  # "+<cc><first digits>": four more digits make a valid number
+    phone_national_offset: int  # len("+<cc>")
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", fold(text))
+    return "".join(ch for ch in folded if ch.isascii() and (ch.isalnum()))
+
+
+def _romanise(text: str) -> str:
+    """ASCII letters for an email address: pinyin for Chinese characters, accents dropped."""
+    full, _initials = name_keys(text)[1:]
+    return _ascii(full) if full else _ascii(text)
+
+
+def _phone_stems(rng: random.Random, country: str) -> tuple[list[str], int]:
+    cc, length, shapes = _PHONE_PLANS[country]
+    stems: set[str] = set()
+    attempts = 0
+    while len(stems) < 120 and attempts < 5000:
+        attempts += 1
+        shape = shapes[rng.randrange(len(shapes))]
+        head = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in shape)
+        head += "".join(str(rng.randrange(10)) for _ in range(length - 4 - len(head)))
+        if country == "US" and (head[3] in "01" or head[4:6] == "11" or head[3:6] == "555"):
+            continue  # exchanges cannot start with 0/1; N11 and 555 are service codes
+        if all(
+            phonenumbers.is_valid_number(phonenumbers.parse(f"+{cc}{head}{tail}"))
+            for tail in ("0000", "5555", "9999")
+        ):
+            stems.add(f"+{cc}{head}")
+    return sorted(stems), len(cc) + 1
+
+
+def _build_pool(locale: str, country: str, currency: str, seed: int) -> _LocalePool:
+    from faker import Faker
+
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    rng = random.Random(f"{seed}-{locale}")
+
+    def pairs(kind: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for _i in range(POOL_SIZE):
+            if locale == "ja_JP":
+                name, _kana, roman = getattr(fake, f"{kind}_pair")()
+                out.append((name, _ascii(roman)))
+            else:
+                name = getattr(fake, kind)()
+                out.append((name, _romanise(name)))
+        return out
+
+    female = pairs("first_name_female")
+    male = pairs("first_name_male")
+    family = pairs("last_name")
+    companies: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for i in range(POOL_SIZE * 2):
+        legal = fake.company()[:200]
+        if legal in seen:
+            continue
+        seen.add(legal)
+        short = ""
+        if locale == "zh_CN" and i % 2 == 0:
+            short = fake.company_prefix()
+        elif locale not in ("zh_CN", "ja_JP") and i % 3 == 0:
+            short = legal.replace(",", " ").split()[0]
+        slug = (_romanise(short or legal) or f"company{i}")[:30]
+        companies.append((legal, short, slug))
+        if len(companies) >= POOL_SIZE:
+            break
+    addresses: list[tuple[str, str, str, str, str]] = []
+    for i in range(POOL_SIZE):
+        if locale == "ja_JP":
+            line1 = f"{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}"
+            addresses.append((line1, "", fake.zipcode(), fake.city(), fake.prefecture()))
+        elif locale == "zh_CN":
+            line1 = f"{fake.district()}区{fake.street_name()}{fake.building_number()}"
+            addresses.append((line1, "", fake.postcode(), fake.city(), fake.province()))
+        else:
+            region = ""
+            if locale == "en_US":
+                region = fake.state_abbr()
+            elif locale == "de_DE":
+                region = fake.state()
+            elif locale == "fr_FR":
+                region = fake.region()
+            elif locale == "en_GB":
+                region = fake.county()
+            line2 = fake.secondary_address() if locale == "en_US" and i % 5 == 0 else ""
+            addresses.append((fake.street_address(), line2, fake.postcode(), fake.city(), region))
+    stems, offset = _phone_stems(rng, country)
+    return _LocalePool(locale, country, currency, female, male, family, companies, addresses, stems, offset)
+
+
+@lru_cache(maxsize=4)
+def _pools(seed: int) -> tuple[_LocalePool, ...]:
+    return tuple(_build_pool(loc, country, cur, seed) for loc, country, cur, _w in LOCALES)
+
+
+# --- catalogues ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Catalogue:
+    industries: list[tuple[int, str]] = field(default_factory=list)  # (category id, leaf name)
+    tiers: list[int] = field(default_factory=list)  # Platinum, Gold, Silver, Bronze
+    tags: list[int] = field(default_factory=list)
+    roles: dict[str, int] = field(default_factory=dict)
+    relationship_types: dict[str, int] = field(default_factory=dict)
+
+
+_INDUSTRIES = {
+    "Telecom": ("Mobile", "Fixed line", "Broadband"),
+    "Retail": ("Grocery", "Fashion", "Electronics retail"),
+    "Manufacturing": ("Automotive", "Machinery", "Chemicals"),
+    "Finance": ("Banking", "Insurance"),
+    "Software": ("SaaS", "Consulting"),
+    "Healthcare": ("Hospitals", "Pharmaceuticals"),
+    "Logistics": (),
+}
+
+
+def _ensure_catalogues() -> _Catalogue:
+    """Create what the demo needs through the catalogue services, reusing whatever exists already."""
+    result = _Catalogue()
+    fields: list[dict[str, Any]] = [
+        {"key": "loyalty_points", "label": _("Loyalty points"), "field_type": CustomFieldType.INTEGER,
+         "min_value": 0},
+        {"key": "preferred_language", "label": _("Preferred language"), "field_type": CustomFieldType.CHOICE,
+         "choices": ["English", "Deutsch", "Français", "中文", "日本語"]},
+        {"key": "newsletter", "label": _("Newsletter"), "field_type": CustomFieldType.BOOLEAN},
+        {"key": "interests", "label": _("Interests"), "field_type": CustomFieldType.MULTI_CHOICE,
+         "applies_to": KindScope.PERSON,
+         "choices": ["Sports", "Travel", "Technology", "Cooking", "Music", "Art"]},
+        {"key": "credit_limit", "label": _("Credit limit"), "field_type": CustomFieldType.DECIMAL,
+         "applies_to": KindScope.COMPANY, "min_value": 0},
+        {"key": "contract_renewal", "label": _("Contract renewal"), "field_type": CustomFieldType.DATE,
+         "applies_to": KindScope.COMPANY},
+        {"key": "website", "label": _("Web site"), "field_type": CustomFieldType.URL,
+         "applies_to": KindScope.COMPANY},
+    ]  # fmt: skip
+    existing_keys = set(CustomFieldDefinition.objects.values_list("key", flat=True))
+    for position, data in enumerate(fields):
+        if data["key"] not in existing_keys:
+            catalogues.custom_field_create(actor=None, data={**data, "position": 100 + position})
+
+    industry = _tree(_("Industry"), description=_("What the company does"), allow_multiple=True)
+    for top, leaves in _INDUSTRIES.items():
+        parent = _category(industry, _(top), None)
+        if not leaves:
+            result.industries.append((parent.pk, parent.name))
+        for leaf in leaves:
+            node = _category(industry, _(leaf), parent)
+            result.industries.append((node.pk, node.name))
+    tier = _tree(_("Value tier"), description=_("What the customer is worth to us"), allow_multiple=False)
+    for name in (_("Platinum"), _("Gold"), _("Silver"), _("Bronze")):
+        result.tiers.append(_category(tier, name, None).pk)
+
+    colours = ("#b45309", "#1f6feb", "#15803d", "#b91c1c", "#7c3aed", "#0e7490", "#6b7280")
+    for name, colour in zip(
+        (_("VIP"), _("Key account"), _("Newsletter"), _("Churn risk"), _("Referral partner"),
+         _("Trade fair"), _("Reseller")),
+        colours,
+        strict=True,
+    ):  # fmt: skip
+        tag = Tag.objects.filter(name_key=name.strip().casefold()).first()
+        if tag is None:
+            tag = catalogues.tag_create(actor=None, name=name, color=colour)
+        result.tags.append(tag.pk)
+
+    roles = {
+        "buyer": _("Buyer"),
+        "payer": _("Payer"),
+        "ship-to": _("Ship-to party"),
+        "bill-to": _("Bill-to party"),
+        "dealer": _("Dealer"),
+        "employee": _("Employee"),
+        "debtor": _("Debtor"),
+    }
+    known_roles = dict(PartyRole.objects.values_list("code", "pk"))
+    for code, name in roles.items():
+        if code not in known_roles:
+            known_roles[code] = catalogues.role_create(actor=None, data={"code": code, "name": name}).pk
+        result.roles[code] = known_roles[code]
+
+    types = {
+        "parent": (_("parent of"), _("subsidiary of"), KindScope.COMPANY, KindScope.COMPANY),
+        "employs": (_("employs"), _("employed by"), KindScope.COMPANY, KindScope.PERSON),
+        "holds": (_("holds"), _("held by"), KindScope.ANY, KindScope.COMPANY),
+        "spouse": (_("spouse of"), _("spouse of"), KindScope.PERSON, KindScope.PERSON),
+    }
+    known_types = dict(RelationshipType.objects.values_list("code", "pk"))
+    for code, (name, inverse, from_kind, to_kind) in types.items():
+        if code not in known_types:
+            data = {
+                "code": code,
+                "name": name,
+                "inverse_name": inverse,
+                "from_kind": from_kind,
+                "to_kind": to_kind,
+            }
+            known_types[code] = catalogues.relationship_type_create(actor=None, data=data).pk
+        result.relationship_types[code] = known_types[code]
+    return result
+
+
+def _tree(name: str, *, description: str, allow_multiple: bool) -> CategoryTree:
+    tree = CategoryTree.objects.filter(name__iexact=name).first()
+    if tree is None:
+        tree = catalogues.category_tree_create(
+            actor=None, data={"name": name, "description": description, "allow_multiple": allow_multiple}
+        )
+    return tree
+
+
+def _category(tree: CategoryTree, name: str, parent: Category | None) -> Category:
+    path = f"{parent.path}/{name}" if parent else name
+    node = Category.objects.filter(tree=tree, path__iexact=path).first()
+    if node is None:
+        node = catalogues.category_create(actor=None, tree=tree, name=name, parent=parent)
+    return node
+
+
+# --- account managers ---------------------------------------------------------------------------
+
+
+def ensure_managers(count: int, *, seed: int, password: str | None = None) -> list[Any]:
+    """``am01`` … ``amNN``: created when missing, with an unusable password unless one is given."""
+    user_model = get_user_model()
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    managers = []
+    width = max(2, len(str(count)))
+    for i in range(1, count + 1):
+        username = f"am{i:0{width}d}"
+        name = fake.name()
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model(
+                username=username,
+                email=f"{username}@example.com",
+                first_name=name.split()[0],
+                last_name=name.split()[-1],
+                display_name=name,
+            )
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+        managers.append(user)
+    return managers
+
+
+# --- writing rows -------------------------------------------------------------------------------
+
+
+class _Table:
+    """Insert column list for a model: the columns the generator fills, then constants for the rest."""
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str], *, db_table: str = "") -> None:
+        self.name = db_table or model._meta.db_table
+        concrete = list(model._meta.local_concrete_fields)
+        by_column = {f.column: f for f in concrete}
+        unknown = set(columns) - set(by_column)
+        if unknown:
+            raise RuntimeError(f"{self.name} has no columns {sorted(unknown)}")
+        self.columns = list(columns)
+        self.extra: tuple[Any, ...] = ()
+        extra: list[Any] = []
+        for f in concrete:
+            if f.column in columns or isinstance(f, models.AutoField | models.BigAutoField):
+                continue
+            if not (f.has_default() or f.null):
+                raise RuntimeError(f"the demo loader does not fill {self.name}.{f.column}")
+            self.columns.append(f.column)
+            extra.append(f.get_db_prep_save(f.get_default(), connection) if f.has_default() else None)
+        self.extra = tuple(extra)
+
+    def rows(self, rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
+        extra = self.extra
+        if not extra:
+            return rows
+        return (row + extra for row in rows)
+
+
+def _m2m_table(model: type[models.Model], name: str) -> _Table:
+    through = model._meta.get_field(name).remote_field.through  # type: ignore[union-attr]
+    fields = [f.column for f in through._meta.local_concrete_fields if not f.primary_key]
+    return _Table(through, fields)
+
+
+# Tables whose ids the generator hands out itself (the rows point at each other).
+ID_TABLES = ("customer", "phone", "email", "address", "special_date", "interaction", "timeline")
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+
+    def ids(self, table: str) -> int:
+        """The first free id of ``table``; the transaction keeps other writers out until ``used``."""
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                sequence = cursor.fetchone()[0]
+                # The table lock keeps another writer from taking numbers inside the block.
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} IN EXCLUSIVE MODE")
+                cursor.execute("SELECT nextval(%s)", [sequence])
+                return int(cursor.fetchone()[0])
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            highest = int(cursor.fetchone()[0])
+            try:
+                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+                row = cursor.fetchone()
+            except Exception:
+                row = None
+            if row and row[0]:
+                highest = max(highest, int(row[0]))
+            return highest + 1
+
+    def used(self, table: str, first: int, count: int) -> None:
+        """Move the id sequence past the ``count`` ids used from ``first`` (PostgreSQL; SQLite follows)."""
+        if self.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, first + count]
+            )
+
+    def insert(self, table: _Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        columns = ", ".join(connection.ops.quote_name(c) for c in table.columns)
+        raw = connection.connection
+        if self.vendor == "postgresql":
+            cursor = raw.cursor()
+            with cursor.copy(f"COPY {connection.ops.quote_name(table.name)} ({columns}) FROM STDIN") as copy:
+                for row in table.rows(rows):
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(table.columns))
+        sql = f"INSERT INTO {connection.ops.quote_name(table.name)} ({columns}) VALUES ({marks})"  # noqa: S608
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(sql, table.rows(rows))
+        finally:
+            cursor.close()
+
+
+# --- generation ---------------------------------------------------------------------------------
+
+_CUSTOMER_COLUMNS = (
+    "id", "created_at", "updated_at", "version", "customer_number", "kind", "display_name", "status",
+    "owner_id", "source", "channel", "notes", "family_name", "given_name", "gender", "birth_date",
+    "marital_status", "id_document_number", "legal_name", "short_name", "industry", "founded_date",
+    "registration_number", "company_size", "annual_revenue", "annual_revenue_currency", "custom_data",
+    "search_name", "search_pinyin", "search_initials", "merged_into_id", "created_by_id",
+)  # fmt: skip
+_INTERACTION_COLUMNS = (
+    "id", "created_at", "updated_at", "version", "customer_id", "kind", "occurred_at", "actor_id",
+    "channel", "subject", "content", "outcome", "follow_up_date", "created_by_id",
+)  # fmt: skip
+_TIMELINE_COLUMNS = (
+    "id", "subject_type_id", "subject_id", "kind", "occurred_at", "title", "summary", "actor_id",
+    "source_type_id", "source_id", "created_at",
+)  # fmt: skip
+
+
+def _weighted(items: Sequence[tuple[Any, int]]) -> list[Any]:
+    return [value for value, weight in items for _i in range(weight)]
+
+
+_STATUSES = _weighted(
+    [
+        (CustomerStatus.ACTIVE.value, 60),
+        (CustomerStatus.PROSPECT.value, 25),
+        (CustomerStatus.INACTIVE.value, 12),
+        (CustomerStatus.ARCHIVED.value, 3),
+    ]
+)
+_SOURCES = [s.value for s in Source if s.value]
+_MARITAL = _weighted(
+    [
+        ("", 30),
+        (MaritalStatus.SINGLE.value, 25),
+        (MaritalStatus.MARRIED.value, 35),
+        (MaritalStatus.DIVORCED.value, 6),
+        (MaritalStatus.WIDOWED.value, 4),
+    ]
+)
+_SIZES = [s.value for s in CompanySize if s.value]
+_CHANNELS_BY_KIND = {
+    InteractionKind.VISIT_BY_MANAGER.value: (Channel.IN_PERSON.value,),
+    InteractionKind.CUSTOMER_VISIT.value: (Channel.IN_PERSON.value,),
+    InteractionKind.CALL.value: (Channel.PHONE.value, Channel.VIDEO.value),
+    InteractionKind.EMAIL.value: (Channel.EMAIL.value,),
+    InteractionKind.MEETING.value: (Channel.IN_PERSON.value, Channel.VIDEO.value),
+    InteractionKind.COMPLAINT.value: (Channel.PHONE.value, Channel.EMAIL.value, Channel.WEB.value),
+    InteractionKind.SUGGESTION.value: (Channel.WEB.value, Channel.EMAIL.value, Channel.CHAT.value),
+    InteractionKind.NOTE.value: ("",),
+}
+_KIND_WEIGHTS = _weighted(
+    [
+        (InteractionKind.CALL.value, 30),
+        (InteractionKind.EMAIL.value, 25),
+        (InteractionKind.VISIT_BY_MANAGER.value, 12),
+        (InteractionKind.MEETING.value, 10),
+        (InteractionKind.CUSTOMER_VISIT.value, 6),
+        (InteractionKind.COMPLAINT.value, 6),
+        (InteractionKind.SUGGESTION.value, 4),
+        (InteractionKind.NOTE.value, 7),
+    ]
+)
+
+
+def _interaction_templates(rng: random.Random) -> list[tuple[str, str, str, str, str, str, str]]:
+    """(kind, channel, subject, content, outcome, timeline kind, summary) combinations to draw from."""
+    topics = [
+        _("the new price list"), _("the annual contract"), _("delivery dates"), _("an invoice"),
+        _("the spring campaign"), _("a product demonstration"), _("service hours"), _("a quotation"),
+        _("payment terms"), _("the loyalty programme"), _("a replacement part"), _("the trade fair"),
+    ]  # fmt: skip
+    subjects = {
+        InteractionKind.CALL.value: [_("Call about %(topic)s"), _("Follow-up call: %(topic)s")],
+        InteractionKind.EMAIL.value: [_("Email about %(topic)s"), _("Sent details on %(topic)s")],
+        InteractionKind.VISIT_BY_MANAGER.value: [_("Visit to discuss %(topic)s")],
+        InteractionKind.MEETING.value: [_("Meeting on %(topic)s"), _("Quarterly review: %(topic)s")],
+        InteractionKind.CUSTOMER_VISIT.value: [_("Customer came in about %(topic)s")],
+        InteractionKind.COMPLAINT.value: [_("Complaint about %(topic)s")],
+        InteractionKind.SUGGESTION.value: [_("Suggestion regarding %(topic)s")],
+        InteractionKind.NOTE.value: [_("Note: %(topic)s")],
+    }
+    contents = [
+        "",
+        _("Customer asked for a written offer by the end of the month."),
+        _("Everything agreed; next contact in the new quarter."),
+        _("Needs approval from their finance department first."),
+        _("Very satisfied with the last delivery."),
+        _("Mentioned a competitor's offer; send a better proposal."),
+        _("Wants to be called back next week."),
+        _("Asked about volume discounts for larger orders."),
+    ]
+    outcomes = [o.value for o in Outcome]
+    templates = []
+    for _i in range(2048):
+        kind = _KIND_WEIGHTS[rng.randrange(len(_KIND_WEIGHTS))]
+        channels = _CHANNELS_BY_KIND[kind]
+        subject = rng.choice(subjects[kind]) % {"topic": rng.choice(topics)}
+        content = rng.choice(contents)
+        outcome = Outcome.RESOLVED.value if kind == InteractionKind.COMPLAINT and rng.random() < 0.6 else ""
+        if not outcome:
+            outcome = rng.choice(outcomes)
+        summary = content.strip()
+        summary = summary[:500] + ("…" if len(summary) > 500 else "")
+        templates.append(
+            (kind, channels[rng.randrange(len(channels))], subject[:200], content, outcome,
+             timeline_kind(kind), summary)
+        )  # fmt: skip
+    return templates
+
+
+@lru_cache(maxsize=200_000)
+def _keys(names: str) -> tuple[str, str, str]:
+    return name_keys(names)
+
+
+@dataclass
+class _Context:
+    """Everything a chunk needs that does not change between chunks."""
+
+    seed: int
+    pools: tuple[_LocalePool, ...]
+    locale_index: list[int]  # weighted list of pool indices
+    catalogue: _Catalogue
+    managers: list[int]
+    interactions_per_customer: float
+    now: dt.datetime
+    today: dt.date
+    customer_type_id: int
+    interaction_type_id: int
+    sqlite: bool
+    templates: list[tuple[str, str, str, str, str, str, str]]
+
+
+@dataclass
+class _Chunk:
+    customers: list[tuple[Any, ...]] = field(default_factory=list)
+    phones: list[tuple[Any, ...]] = field(default_factory=list)
+    emails: list[tuple[Any, ...]] = field(default_factory=list)
+    addresses: list[tuple[Any, ...]] = field(default_factory=list)
+    categories: list[tuple[Any, ...]] = field(default_factory=list)
+    tags: list[tuple[Any, ...]] = field(default_factory=list)
+    roles: list[tuple[Any, ...]] = field(default_factory=list)
+    relationships: list[tuple[Any, ...]] = field(default_factory=list)
+    interactions: list[tuple[Any, ...]] = field(default_factory=list)
+    timeline: list[tuple[Any, ...]] = field(default_factory=list)
+    special_dates: list[tuple[Any, ...]] = field(default_factory=list)
+    persons: int = 0
+
+
+_MINUTES_SQLITE = [f" {m // 60:02d}:{m % 60:02d}:00" for m in range(1440)]
+_MINUTES_UTC = [f"{t}+00:00" for t in _MINUTES_SQLITE]
+_NAME_COMBOS = 4096  # distinct full names per locale and gender: common names repeat, as they do
+
+
+@lru_cache(maxsize=_NAME_COMBOS * 2 * 8)
+def _person_name(
+    pool: _LocalePool, female: bool, combo: int
+) -> tuple[str, str, str, tuple[str, str, str], str]:
+    """(given, family, display name, search keys, email local part) for one of the locale's names."""
+    given, given_roman = (pool.female if female else pool.male)[(combo * 7919) % POOL_SIZE]
+    family, family_roman = pool.family[(combo * 104729 + combo // POOL_SIZE) % POOL_SIZE]
+    display = _person_display_name(given, family)
+    local = f"{given_roman}.{family_roman}" if given_roman and family_roman else ""
+    return given, family, display, name_keys(display), local
+
+
+def _generate_chunk(
+    ctx: _Context,
+    *,
+    chunk_index: int,
+    numbers: list[str],
+    ids: dict[str, int],
+    first_of_run: bool,
+) -> _Chunk:
+    """Rows for one chunk of customers; ``ids`` holds the first free id per table."""
+    rng = random.Random(ctx.seed * 1_000_003 + chunk_index)
+    rand = rng.random
+    bits = rng.getrandbits
+    out = _Chunk()
+    sqlite = ctx.sqlite
+    now = ctx.now
+    today = ctx.today
+    now_epoch = int(now.timestamp())
+    history = HISTORY_DAYS * 86400
+
+    days_text: dict[int, str] = {}
+    minutes = _MINUTES_SQLITE if sqlite else _MINUTES_UTC
+
+    def stamp(epoch: int) -> str:
+        """A UTC time (to the minute) as the database reads it, built from cached parts."""
+        days, seconds = divmod(epoch, 86400)
+        text = days_text.get(days)
+        if text is None:
+            text = days_text[days] = dt.date.fromordinal(days + 719163).isoformat()
+        return text + minutes[seconds // 60]
+
+    def day(value: dt.date | None) -> Any:
+        if value is None:
+            return None
+        return value.isoformat() if sqlite else value
+
+    managers = ctx.managers
+    pools = ctx.pools
+    locale_index = ctx.locale_index
+    cat = ctx.catalogue
+    roles = cat.roles
+    templates = ctx.templates
+    n_templates = len(templates)
+    ipc = ctx.interactions_per_customer
+    customer_id = ids["customer"]
+    phone_id = ids["phone"]
+    email_id = ids["email"]
+    address_id = ids["address"]
+    interaction_id = ids["interaction"]
+    timeline_id = ids["timeline"]
+    special_id = ids["special_date"]
+    ct_customer = ctx.customer_type_id
+    ct_interaction = ctx.interaction_type_id
+    person_ids: list[int] = []
+    company_ids: list[int] = []
+    birth_lo = dt.date(today.year - 85, 1, 1).toordinal()
+    birth_span = dt.date(today.year - 18, 1, 1).toordinal() - birth_lo
+    founded_lo = dt.date(1890, 1, 1).toordinal()
+    founded_span = dt.date(today.year - 1, 1, 1).toordinal() - founded_lo
+    # The first customers of a run's first chunk get anniversaries in the coming week, per manager.
+    guaranteed: dict[int, int] = {}
+    if first_of_run and managers:
+        guaranteed = {i: i // len(managers) for i in range(GUARANTEED_ANNIVERSARIES * len(managers))}
+    guaranteed_count = len(guaranteed)
+
+    for i, number in enumerate(numbers):
+        cid = customer_id + i
+        pool = pools[locale_index[bits(7) % len(locale_index)]]
+        is_person = rand() < 0.7
+        status = _STATUSES[bits(7) % 100]
+        owner = managers[i % len(managers)] if managers and (i < guaranteed_count or rand() < 0.95) else None
+        if i < guaranteed_count:
+            status = CustomerStatus.ACTIVE.value
+            owner = managers[i % len(managers)]
+        created_epoch = now_epoch - int(rand() * history) - 86400
+        created = stamp(created_epoch)
+        source = _SOURCES[bits(8) % len(_SOURCES)] if rand() < 0.8 else ""
+        anniversary: dt.date | None = None
+        if i in guaranteed:
+            anniversary = today + dt.timedelta(days=(i // max(1, len(managers))) * 2 % 7)
+        custom: dict[str, Any] = {}
+        if rand() < 0.6:
+            custom["loyalty_points"] = bits(14)
+        if rand() < 0.5:
+            custom["preferred_language"] = ("English", "Deutsch", "Français", "中文", "日本語")[bits(8) % 5]
+        if rand() < 0.4:
+            custom["newsletter"] = rand() < 0.6
+        country = pool.country
+        phone_label = PhoneLabel.MOBILE.value
+        if is_person:
+            out.persons += 1
+            person_ids.append(cid)
+            female = rand() < 0.5
+            given, family, display, keys, local = _person_name(pool, female, bits(12))
+            birth: dt.date | None = None
+            if anniversary is not None:
+                birth = _on_day(anniversary, today.year - 20 - bits(5))
+            elif rand() < 0.85:
+                birth = dt.date.fromordinal(birth_lo + int(rand() * birth_span))
+            marital = _MARITAL[bits(7) % len(_MARITAL)]
+            if rand() < 0.3:
+                custom["interests"] = sorted(
+                    {
+                        ("Sports", "Travel", "Technology", "Cooking", "Music", "Art")[bits(8) % 6]
+                        for _j in "ab"
+                    }
+                )
+            out.customers.append(
+                (cid, created, created, 1, number, CustomerKind.PERSON.value, display, status, owner,
+                 source, "", "", family, given,
+                 Gender.FEMALE.value if female else Gender.MALE.value, day(birth), marital, "",
+                 "", "", "", None, "", "", None, "", json.dumps(custom), keys[0], keys[1], keys[2],
+                 None, None)
+            )  # fmt: skip
+            if birth is not None:
+                out.special_dates.append(
+                    (special_id, cid, SpecialDateKind.BIRTHDAY.value, "", birth.year, birth.month,
+                     birth.day, birth.month * 100 + birth.day)
+                )  # fmt: skip
+                special_id += 1
+            if marital == MaritalStatus.MARRIED and rand() < 0.5:
+                wedding = dt.date.fromordinal(max(birth_lo, (birth or today).toordinal()) + 8000 + bits(12))
+                if wedding < today:
+                    out.special_dates.append(
+                        (special_id, cid, SpecialDateKind.WEDDING.value, "", wedding.year, wedding.month,
+                         wedding.day, wedding.month * 100 + wedding.day)
+                    )  # fmt: skip
+                    special_id += 1
+            local = local or f"client{bits(20)}"
+            if rand() < 0.5:
+                local += str(bits(7))
+            address = f"{local}@{_EMAIL_DOMAINS[bits(8) % len(_EMAIL_DOMAINS)]}"
+            email_label = EmailLabel.PERSONAL.value
+            address_label = AddressLabel.HOME.value
+            if rand() < 0.25:
+                out.roles.append((cid, roles["buyer"]))
+            if rand() < 0.35:
+                out.categories.append((cid, cat.tiers[bits(8) % len(cat.tiers)]))
+        else:
+            company_ids.append(cid)
+            legal, short, slug = pool.companies[bits(16) % len(pool.companies)]
+            display = short or legal
+            keys = _keys(" ".join(p for p in (display, legal, short) if p))
+            founded: dt.date | None = None
+            if anniversary is not None:
+                founded = _on_day(anniversary, today.year - 5 - bits(6))
+            elif rand() < 0.8:
+                founded = dt.date.fromordinal(founded_lo + int(rand() * founded_span))
+            industry_id, industry_name = cat.industries[bits(8) % len(cat.industries)]
+            revenue = None
+            currency = ""
+            if rand() < 0.6:
+                revenue = Decimal(bits(24) * 100 + bits(6)) / 100
+                currency = pool.currency
+            if rand() < 0.5:
+                custom["credit_limit"] = str(Decimal(1000 * (1 + bits(8))))
+            if rand() < 0.3:
+                renewal = today + dt.timedelta(days=bits(9))
+                custom["contract_renewal"] = renewal.isoformat()
+            if rand() < 0.5:
+                custom["website"] = f"https://www.{slug}.example.com"
+            out.customers.append(
+                (cid, created, created, 1, number, CustomerKind.COMPANY.value, display, status, owner,
+                 source, "", "", "", "", "", None, "", "",
+                 legal, short, industry_name, day(founded), f"{country}{bits(30):09d}",
+                 _SIZES[bits(8) % len(_SIZES)], None if revenue is None else (str(revenue) if sqlite else revenue),
+                 currency, json.dumps(custom), keys[0], keys[1], keys[2], None, None)
+            )  # fmt: skip
+            if founded is not None:
+                out.special_dates.append(
+                    (special_id, cid, SpecialDateKind.FOUNDING.value, "", founded.year, founded.month,
+                     founded.day, founded.month * 100 + founded.day)
+                )  # fmt: skip
+                special_id += 1
+            address = f"{('info', 'contact', 'sales', 'office')[bits(2)]}@{slug or 'company'}.example.com"
+            email_label = EmailLabel.WORK.value
+            address_label = AddressLabel.OFFICE.value
+            phone_label = PhoneLabel.WORK.value
+            out.categories.append((cid, industry_id))
+            if rand() < 0.7:
+                out.categories.append((cid, cat.tiers[bits(8) % len(cat.tiers)]))
+            for code, share in (("buyer", 0.6), ("payer", 0.5), ("bill-to", 0.3), ("ship-to", 0.3),
+                                ("dealer", 0.08), ("debtor", 0.05)):  # fmt: skip
+                if rand() < share:
+                    out.roles.append((cid, roles[code]))
+        # Contact points: one primary phone, sometimes a second; one email; one address.
+        stems = pool.phone_stems
+        stem = stems[bits(10) % len(stems)]
+        phone = f"{stem}{bits(14) % 10000:04d}"
+        out.phones.append((phone_id, cid, phone_label, phone, phone[pool.phone_national_offset :], "", True))
+        phone_id += 1
+        if rand() < 0.3:
+            second = f"{stems[bits(10) % len(stems)]}{bits(14) % 10000:04d}"
+            if second != phone:
+                label = PhoneLabel.WORK.value if is_person else PhoneLabel.FAX.value
+                extension = "" if is_person or rand() < 0.7 else str(10 + bits(8))
+                out.phones.append(
+                    (phone_id, cid, label, second, second[pool.phone_national_offset :], extension, False)
+                )
+                phone_id += 1
+        if rand() < 0.92:
+            out.emails.append((email_id, cid, email_label, address, address.casefold(), True))
+            email_id += 1
+        line1, line2, postal, city, region = pool.addresses[bits(16) % POOL_SIZE]
+        out.addresses.append(
+            (address_id, cid, address_label, line1[:200], line2[:200], postal[:20], city[:100], region[:100],
+             country, True)
+        )  # fmt: skip
+        address_id += 1
+        if rand() < 0.25:
+            tag_count = 1 + bits(1)
+            for tag in {cat.tags[bits(8) % len(cat.tags)] for _j in range(tag_count)}:
+                out.tags.append((cid, tag))
+        if status == CustomerStatus.ACTIVE and rand() < 0.2:
+            first_purchase = dt.date.fromordinal(
+                max(today.toordinal() - 3000, (created_epoch // 86400) + 719163) + bits(6)
+            )
+            if first_purchase < today:
+                out.special_dates.append(
+                    (special_id, cid, SpecialDateKind.FIRST_PURCHASE.value, "", first_purchase.year,
+                     first_purchase.month, first_purchase.day,
+                     first_purchase.month * 100 + first_purchase.day)
+                )  # fmt: skip
+                special_id += 1
+        # Interactions from the day the customer came until now; archived customers stay quiet.
+        count = int(rand() * (2 * ipc + 1))
+        span = max(3600, now_epoch - created_epoch)
+        actor = owner if owner is not None else (managers[bits(8) % len(managers)] if managers else None)
+        for _j in range(count):
+            kind, channel, subject, content, outcome, tl_kind, summary = templates[bits(11) % n_templates]
+            when_epoch = created_epoch + int(rand() * span)
+            when = stamp(when_epoch)
+            follow_up = None
+            if outcome == Outcome.PENDING:
+                follow_up = day(dt.date.fromordinal(when_epoch // 86400 + 719163 + 7 + bits(5)))
+            out.interactions.append(
+                (interaction_id, when, when, 1, cid, kind, when, actor, channel, subject, content, outcome,
+                 follow_up, actor)
+            )  # fmt: skip
+            out.timeline.append(
+                (timeline_id, ct_customer, cid, tl_kind, when, subject[:300], summary, actor,
+                 ct_interaction, interaction_id, when)
+            )  # fmt: skip
+            interaction_id += 1
+            timeline_id += 1
+    _relationships(rng, out, person_ids, company_ids, ctx, today)
+    return out
+
+
+def _on_day(anniversary: dt.date, year: int) -> dt.date:
+    """The date in ``year`` whose anniversary falls on ``anniversary`` (29 February needs a leap year)."""
+    if anniversary.month == 2 and anniversary.day == 29:
+        while not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+            year -= 1
+    return anniversary.replace(year=year)
+
+
+def _relationships(
+    rng: random.Random,
+    out: _Chunk,
+    person_ids: list[int],
+    company_ids: list[int],
+    ctx: _Context,
+    today: dt.date,
+) -> None:
+    types = ctx.catalogue.relationship_types
+    roles = ctx.catalogue.roles
+    sqlite = ctx.sqlite
+    created = str(ctx.now.replace(tzinfo=None)) if sqlite else ctx.now
+    seen: set[tuple[int, int, int]] = set()
+
+    def add(kind: str, source: int, target: int, start: dt.date | None = None) -> None:
+        key = (types[kind], source, target)
+        if source == target or key in seen:
+            return
+        seen.add(key)
+        start_value = None if start is None else (start.isoformat() if sqlite else start)
+        out.relationships.append((created, created, types[kind], source, target, start_value, None, "", None))
+
+    if person_ids and company_ids:
+        employed: set[int] = set()
+        for company in company_ids:
+            if rng.random() < 0.4:
+                for _j in range(1 + rng.getrandbits(1)):
+                    person = person_ids[rng.getrandbits(20) % len(person_ids)]
+                    add("employs", company, person, today - dt.timedelta(days=rng.getrandbits(12)))
+                    employed.add(person)
+        for person in sorted(employed):
+            out.roles.append((person, roles["employee"]))
+        for person in person_ids:
+            if rng.random() < 0.04:
+                add("holds", person, company_ids[rng.getrandbits(20) % len(company_ids)])
+    for position, company in enumerate(company_ids):
+        if position and rng.random() < 0.08:
+            add("parent", company_ids[rng.getrandbits(20) % position], company)  # no cycles: parents first
+    married = [p for p in person_ids if rng.random() < 0.1]
+    for a, b in zip(married[::2], married[1::2], strict=False):
+        add("spouse", a, b)
+
+
+# --- the load -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _fast_sqlite() -> Iterator[None]:
+    """On SQLite, skip the fsync per chunk and give the load a large page cache while it runs.
+
+    Demo data can be loaded again if the machine dies mid-load; WAL keeps the file consistent either way.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        synchronous = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA cache_size")
+        cache_size = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA cache_size=-1048576")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={synchronous:d}")
+            cursor.execute(f"PRAGMA cache_size={cache_size:d}")
+
+
+def load_demo(
+    *,
+    customers: int,
+    seed: int,
+    users: int = DEFAULT_USERS,
+    interactions_per_customer: float = DEFAULT_INTERACTIONS,
+    manager_password: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoResult:
+    """Add ``customers`` demo customers (and their account managers and catalogues when missing)."""
+    started = time.monotonic()
+    result = DemoResult()
+    managers = [u.pk for u in ensure_managers(max(0, users), seed=seed, password=manager_password)]
+    result.managers = len(managers)
+    catalogue = _ensure_catalogues()
+    pools = _pools(seed)
+    rng = random.Random(seed)
+    now = timezone.now().replace(microsecond=0)
+    ctx = _Context(
+        seed=seed,
+        pools=pools,
+        locale_index=[i for i, (_l, _c, _cur, weight) in enumerate(LOCALES) for _w in range(weight)],
+        catalogue=catalogue,
+        managers=managers,
+        interactions_per_customer=max(0.0, float(interactions_per_customer)),
+        now=now,
+        today=timezone.localdate(now),
+        customer_type_id=ContentType.objects.get_for_model(Customer).pk,
+        interaction_type_id=ContentType.objects.get_for_model(Interaction).pk,
+        sqlite=connection.vendor == "sqlite",
+        templates=_interaction_templates(rng),
+    )
+    tables = {
+        "customer": _Table(Customer, _CUSTOMER_COLUMNS),
+        "phone": _Table(
+            Phone, ("id", "customer_id", "label", "number", "national_number", "extension", "is_primary")
+        ),
+        "email": _Table(Email, ("id", "customer_id", "label", "address", "address_key", "is_primary")),
+        "address": _Table(
+            Address,
+            (
+                "id",
+                "customer_id",
+                "label",
+                "line1",
+                "line2",
+                "postal_code",
+                "city",
+                "region",
+                "country",
+                "is_primary",
+            ),
+        ),
+        "interaction": _Table(Interaction, _INTERACTION_COLUMNS),
+        "timeline": _Table(TimelineEntry, _TIMELINE_COLUMNS),
+        "special_date": _Table(
+            SpecialDate, ("id", "customer_id", "kind", "label", "year", "month", "day", "month_day")
+        ),
+        "relationship": _Table(
+            Relationship,
+            (
+                "created_at",
+                "updated_at",
+                "type_id",
+                "from_customer_id",
+                "to_customer_id",
+                "start_date",
+                "end_date",
+                "note",
+                "created_by_id",
+            ),
+        ),
+        "categories": _m2m_table(Customer, "categories"),
+        "tags": _m2m_table(Customer, "tags"),
+        "roles": _m2m_table(Customer, "roles"),
+    }
+    writer = _Writer()
+    with bulk_loading(), _fast_sqlite():
+        done = 0
+        chunk_index = 0
+        while done < customers:
+            size = min(CHUNK_SIZE, customers - done)
+            with transaction.atomic():
+                numbers = allocate_customer_numbers(size)
+                ids = {name: writer.ids(tables[name].name) for name in ID_TABLES}
+                chunk = _generate_chunk(
+                    ctx, chunk_index=chunk_index, numbers=numbers, ids=ids, first_of_run=chunk_index == 0
+                )
+                for name, rows in (
+                    ("customer", chunk.customers),
+                    ("phone", chunk.phones),
+                    ("email", chunk.emails),
+                    ("address", chunk.addresses),
+                    ("special_date", chunk.special_dates),
+                    ("categories", chunk.categories),
+                    ("tags", chunk.tags),
+                    ("roles", chunk.roles),
+                    ("relationship", chunk.relationships),
+                    ("interaction", chunk.interactions),
+                    ("timeline", chunk.timeline),
+                ):
+                    writer.insert(tables[name], rows)
+                    if name in ids:
+                        writer.used(tables[name].name, ids[name], len(rows))
+            if not result.first_number:
+                result.first_number = numbers[0]
+            result.last_number = numbers[-1]
+            result.customers += size
+            result.persons += chunk.persons
+            result.companies += size - chunk.persons
+            result.phones += len(chunk.phones)
+            result.emails += len(chunk.emails)
+            result.addresses += len(chunk.addresses)
+            result.interactions += len(chunk.interactions)
+            result.relationships += len(chunk.relationships)
+            result.special_dates += len(chunk.special_dates)
+            done += size
+            chunk_index += 1
+            if progress:
+                progress(done, customers)
+    result.seconds = time.monotonic() - started
+    return result
