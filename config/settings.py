@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "kith.core",
@@ -153,6 +154,7 @@ USE_TZ = True
 # --- static -------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "kith" / "static"]  # vendored assets (htmx) and the stylesheet
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -195,6 +197,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the vendored sidecar package: /api/docs/ loads nothing from the internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # "kind" names several choice sets (customer, interaction, special date): name each enum once.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "kith.parties.choices.CustomerKind",
+        "InteractionKindEnum": "kith.parties.choices.InteractionKind",
+        "SpecialDateKindEnum": "kith.parties.choices.SpecialDateKind",
+        "KindScopeEnum": "kith.parties.choices.KindScope",
+    },
 }
 
 # --- Kith ---------------------------------------------------------------------------------------

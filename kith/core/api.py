@@ -1,4 +1,4 @@
-"""API building blocks shared by every app: JSON errors, fast rendering, cursor pagination."""
+"""API building blocks loaded by DRF settings: JSON errors, fast parsing and rendering (no view imports here)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,7 +27,20 @@ class FastJSONRenderer(JSONRenderer):
     ) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
+        # OPT_UTC_Z: UTC times end in "Z", as DRF's own DateTimeField writes them.
+        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z)
+
+
+class FastJSONParser(BaseParser):
+    """orjson: fast, and its nesting limit turns pathological bodies into a 400 instead of a RecursionError."""
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return orjson.loads(stream.read())
+        except orjson.JSONDecodeError as exc:
+            raise exceptions.ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
 
 
 def _validation_payload(error: DjangoValidationError) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def words(text: str) -> list[str]:
 BROAD = 1_500  # a substring matching at least this many rows is tested while walking the sort order
 
 
-def _is_broad(sql: str, params: list[object]) -> bool:
+def _is_broad(sql: str, params: list[str]) -> bool:
     """SQLite: does ``sql`` (selecting row ids) match at least ``BROAD`` rows? One cheap, capped count.
 
     SQLite's planner cannot know; it would fetch every match and sort it. For a broad match it is far

@@ -26,6 +26,7 @@ from kith.parties.services.contact_points import phone_query_keys
 from kith.parties.services.custom_fields import clean_value
 from kith.parties.services.search_keys import fold
 
+_CUSTOM_KEY = re.compile(r"[a-z](?:_?[a-z0-9])*")  # custom field keys; never a lookup path like a__b
 SORTS = {
     "name": ("search_name", "id"),
     "-name": ("-search_name", "-id"),
@@ -68,7 +69,7 @@ class CustomerFilters:
             value = text(name)
             if not value:
                 return None
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()) or len(value) > 18:
                 errors[name] = [_("Enter a whole number.")]
                 return None
             return int(value)
@@ -104,6 +105,9 @@ class CustomerFilters:
             errors["kind"] = [_("Choose person or company.")]
         if filters.status and filters.status not in CustomerStatus.values:
             errors["status"] = [_("Unknown status.")]
+        for key in filters.custom:
+            if not _CUSTOM_KEY.fullmatch(key):
+                errors[f"cf_{key}"] = [_("There is no custom field “%(key)s”.") % {"key": key}]
         if filters.sort not in SORTS:
             errors["sort"] = [_("Sort by one of: %(keys)s.") % {"keys": ", ".join(SORTS)}]
         if errors:
@@ -123,12 +127,21 @@ def _encode_cursor(values: list[Any], *, typo: bool) -> str:
     return base64.urlsafe_b64encode(orjson.dumps({"k": values, "t": int(typo)}, default=str)).decode()
 
 
-def _decode_cursor(cursor: str, width: int) -> tuple[list[Any], bool]:
+def _decode_cursor(cursor: str, order: tuple[str, ...]) -> tuple[list[Any], bool]:
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         values = data["k"]
-        if not isinstance(values, list) or len(values) != width:
+        if not isinstance(values, list) or len(values) != len(order):
             raise ValueError
+        for name, value in zip(order, values, strict=True):
+            field = name.lstrip("-")
+            if field == "id":
+                if type(value) is not int:
+                    raise ValueError
+            elif not isinstance(value, str):
+                raise ValueError
+            elif field in ("created_at", "updated_at"):
+                dt.datetime.fromisoformat(value)
         return values, bool(data.get("t"))
     except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
         raise ValidationError({"cursor": [_("This page link is not valid any more; start again.")]}) from exc
@@ -329,7 +342,7 @@ def customer_search(
     typo = False
     qs = base
     if cursor:
-        values, typo = _decode_cursor(cursor, len(order))
+        values, typo = _decode_cursor(cursor, order)
         qs = qs.filter(_keyset(order, values))
     branches: list[Q] = [Q()]
     if filters.q:

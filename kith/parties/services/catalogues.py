@@ -24,7 +24,7 @@ from kith.parties.models import (
     Tag,
 )
 
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+_KEY = re.compile(r"^[a-z](?:_?[a-z0-9]){0,58}$")  # no "__": keys are used in JSON lookups
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _CHOICE_TYPES = (CustomFieldType.CHOICE, CustomFieldType.MULTI_CHOICE)
 _NUMBER_TYPES = (CustomFieldType.INTEGER, CustomFieldType.DECIMAL)

@@ -156,6 +156,10 @@ def test_filters_combine_with_search(user, django_user_model, people):
         ({"owner": "abc"}, "owner"),
         ({"created_from": "31/12/2025"}, "created_from"),
         ({"sort": "salary"}, "sort"),
+        ({"owner": "²"}, "owner"),  # a digit to str.isdigit, not to int()
+        ({"owner": "9" * 40}, "owner"),
+        ({"cf_": "1"}, "cf_"),
+        ({"cf_a__b": "1"}, "cf_a__b"),
     ],
 )
 def test_bad_filter_values_are_field_errors(params, key):
@@ -216,7 +220,15 @@ def test_merged_branches_keep_the_order_and_pages(user):
 
 
 def test_bad_cursor_is_a_field_error(user):
-    for cursor in ["garbage", "e30=", "W10="]:
+    import base64
+
+    import orjson
+
+    forged = [
+        base64.urlsafe_b64encode(orjson.dumps({"k": values})).decode()
+        for values in ([1, 2], ["a", "b"], [None, 1], ["x", "2024"], [{"a": 1}, 1])
+    ]
+    for cursor in ["garbage", "e30=", "W10=", *forged]:
         with pytest.raises(ValidationError) as err:
             customer_search(user=user, filters=CustomerFilters(), cursor=cursor)
         assert "cursor" in err.value.message_dict

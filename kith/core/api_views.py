@@ -1,0 +1,118 @@
+"""The API base view and strict input checking shared by every app's API.
+
+Kept apart from ``kith.core.api``, which DRF imports from its settings while it is still defining APIView.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from kith.core.api import FastJSONParser
+
+# --- strict input ------------------------------------------------------------------------------
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested serializer errors as flat dotted keys (``phones.0.number``), the shape the services use."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            if key in ("non_field_errors", "__all__"):
+                name = prefix or "non_field_errors"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in flatten_errors(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+    elif isinstance(errors, list | tuple):
+        if all(isinstance(item, str) for item in errors):
+            if errors:
+                flat.setdefault(prefix or "non_field_errors", []).extend(str(item) for item in errors)
+        else:
+            for index, item in enumerate(errors):
+                if item:
+                    name = f"{prefix}.{index}" if prefix else str(index)
+                    for field, messages in flatten_errors(item, name).items():
+                        flat.setdefault(field, []).extend(messages)
+    elif errors not in (None, ""):
+        flat.setdefault(prefix or "non_field_errors", []).append(str(errors))
+    return flat
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not know, instead of silently ignoring them."""
+
+    default_error_messages = {"unknown": gettext_lazy("Unknown field.")}
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown: dict[str, Any] = {}
+        if isinstance(data, Mapping):
+            unknown = {str(k): [self.error_messages["unknown"]] for k in data if k not in self.fields}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict[str, Any]:
+    """Validate ``data``; on failure raise one 400 with flat field keys."""
+    serializer = serializer_class(data=data, **kwargs)
+    if not serializer.is_valid():
+        raise exceptions.ValidationError(flatten_errors(serializer.errors))
+    return dict(serializer.validated_data)
+
+
+def _null_character_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or key) holding a NUL character; databases refuse them."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where or "non_field_errors"
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                name = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and "\x00" in key:
+                    return where or "non_field_errors"
+                stack.append((child, name))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{where}.{i}" if where else str(i)) for i, child in enumerate(item))
+    return None
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response (documentation only)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class KithAPIView(APIView):
+    """Base of every API view: token first (so a missing login is a 401), JSON bodies, no NUL characters."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    parser_classes = [FastJSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        message = _("Null characters are not allowed.")
+        where = _null_character_path(kwargs, "") or _null_character_path(dict(request.query_params), "")
+        if where is None and request.method in ("POST", "PUT", "PATCH"):
+            where = _null_character_path(request.data, "")
+        if where is not None:
+            raise exceptions.ValidationError({where: [message]})
