@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from kith.core import search
@@ -168,7 +168,9 @@ def _name_match(key: str) -> Q | None:
 
 def _branches(q: str) -> list[Q]:
     """Each way the search box text can match, as separate index-friendly conditions (merged by the caller)."""
-    branches = [Q(customer_number__in={q, q.upper()})]
+    branches = []
+    if any(ch.isdigit() for ch in q):  # customer numbers always carry their sequence digits
+        branches.append(Q(customer_number__in={q, q.upper()}))
     if "@" in q:
         branches.append(Q(pk__in=Email.objects.filter(address_key=q.casefold()).values("customer_id")))
         return branches
@@ -185,15 +187,16 @@ def _branches(q: str) -> list[Q]:
             branches.append(Q(pk__in=Phone.objects.filter(keys).values("customer_id")))
         return branches
     key = fold(q)
-    name = _name_match(key)
+    name = _name_match(
+        key
+    )  # Chinese names carry their pinyin in the search name: "zhang san" is a name match
     if name is not None:
         branches.append(name)
     compact = key.replace(" ", "")
-    if len(compact) >= 2 and compact.isascii() and compact.isalpha():
+    if len(compact) == 2 and compact.isascii() and compact.isalpha():  # too short for the trigram index
+        branches.append(search.prefix_q("search_initials", compact))
         branches.append(search.prefix_q("search_pinyin", compact))
-        if len(compact) <= 6:
-            branches.append(search.prefix_q("search_initials", compact))
-    return branches
+    return branches or [Q(pk__in=[])]
 
 
 def _typo_branch(q: str) -> Q | None:
@@ -315,13 +318,15 @@ def _page(
     Each branch is answered by its own index (number, phone, email, trigram, pinyin) and stops after
     ``limit`` rows, so a broad substring never forces a sort of every match.
     """
+    if len(branches) == 1:
+        return list(qs.filter(branches[0]).order_by(*order).values(*ROW_FIELDS)[:limit])
     names = tuple(dict.fromkeys([n.lstrip("-") for n in order] + ["id"]))
     keys: dict[int, tuple[Any, ...]] = {}
     for branch in branches:
         # ids and sort keys only: answered from the indexes; full rows are read for one page below
         for row in qs.filter(branch).order_by(*order).values_list(*names)[:limit]:
             keys.setdefault(row[-1], row)
-    ordered = sorted(keys.values(), reverse=order[0].startswith("-")) if len(branches) > 1 else keys.values()
+    ordered = sorted(keys.values(), reverse=order[0].startswith("-"))
     ids = [row[-1] for row in ordered][:limit]
     rows = {r["id"]: r for r in Customer.objects.filter(pk__in=ids).values(*ROW_FIELDS)}
     return [rows[i] for i in ids if i in rows]
@@ -372,22 +377,21 @@ def customer_search(
 
 
 def _attach_contacts(rows: list[dict[str, Any]]) -> None:
-    """Primary phone and email for the page's rows in two queries (no per-row lookups)."""
+    """Primary phone and email for the page's rows in one query (no per-row lookups)."""
     ids = [r["id"] for r in rows]
-    phones: dict[int, str] = {}
-    for cid, number in (
-        Phone.objects.filter(customer_id__in=ids)
-        .order_by("-is_primary", "id")
-        .values_list("customer_id", "number")
-    ):
-        phones.setdefault(cid, number)
-    emails: dict[int, str] = {}
-    for cid, address in (
-        Email.objects.filter(customer_id__in=ids)
-        .order_by("-is_primary", "id")
-        .values_list("customer_id", "address")
-    ):
-        emails.setdefault(cid, address)
+    if not ids:
+        return
+    phones = Phone.objects.filter(customer_id__in=ids).order_by().values_list(
+        "customer_id", Value("p"), "number", "is_primary", "id"
+    )
+    emails = Email.objects.filter(customer_id__in=ids).order_by().values_list(
+        "customer_id", Value("e"), "address", "is_primary", "id"
+    )
+    best: dict[tuple[int, str], tuple[bool, int, str]] = {}
+    for cid, what, value, primary, pk in phones.union(emails, all=True):
+        rank = (not primary, pk, value)
+        if (cid, what) not in best or rank < best[(cid, what)]:
+            best[(cid, what)] = rank
     for row in rows:
-        row["primary_phone"] = phones.get(row["id"], "")
-        row["primary_email"] = emails.get(row["id"], "")
+        row["primary_phone"] = best.get((row["id"], "p"), (0, 0, ""))[2]
+        row["primary_email"] = best.get((row["id"], "e"), (0, 0, ""))[2]

@@ -33,5 +33,12 @@ def pinyin_keys(text: str) -> tuple[str, str]:
 
 
 def name_keys(display_name: str) -> tuple[str, str, str]:
+    """(search name, pinyin, initials). A Chinese name's search name ends with its pinyin and initials,
+    "张三 zhangsan zs", so one substring index finds it by characters or by pinyin; it still sorts by
+    the characters."""
     full, initials = pinyin_keys(display_name or "")
-    return fold(display_name)[:200], full, initials
+    folded = fold(display_name)
+    if full:
+        suffix = f" {full} {initials}"
+        folded = folded[: max(0, 200 - len(suffix))] + suffix
+    return folded[:200], full, initials
