@@ -53,3 +53,8 @@ def relationships_of(customer: Customer) -> list[RelationshipView]:
     views += [RelationshipView(r, r.type.inverse_name, r.from_customer, False) for r in inc]
     views.sort(key=lambda v: (v.label.casefold(), v.other.display_name.casefold()))
     return views
+
+
+def customer_by_number(*, user: Any, customer_number: str) -> Customer:
+    """One visible customer without its page's extras (for actions that need only the record itself)."""
+    return get_object_or_404(customers_for(user), customer_number=customer_number)

@@ -381,11 +381,15 @@ def _attach_contacts(rows: list[dict[str, Any]]) -> None:
     ids = [r["id"] for r in rows]
     if not ids:
         return
-    phones = Phone.objects.filter(customer_id__in=ids).order_by().values_list(
-        "customer_id", Value("p"), "number", "is_primary", "id"
+    phones = (
+        Phone.objects.filter(customer_id__in=ids)
+        .order_by()
+        .values_list("customer_id", Value("p"), "number", "is_primary", "id")
     )
-    emails = Email.objects.filter(customer_id__in=ids).order_by().values_list(
-        "customer_id", Value("e"), "address", "is_primary", "id"
+    emails = (
+        Email.objects.filter(customer_id__in=ids)
+        .order_by()
+        .values_list("customer_id", Value("e"), "address", "is_primary", "id")
     )
     best: dict[tuple[int, str], tuple[bool, int, str]] = {}
     for cid, what, value, primary, pk in phones.union(emails, all=True):

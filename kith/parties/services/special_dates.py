@@ -92,3 +92,9 @@ def month_days_celebrated_on(date: dt.date) -> list[int]:
     if date.month == 2 and date.day == 28 and not calendar.isleap(date.year):
         keys.append(229)
     return keys
+
+
+def next_celebration(month: int, day: int, *, today: dt.date) -> dt.date:
+    """The next day (``today`` included) on which a month-day anniversary is celebrated."""
+    this_year = celebrated_on(month, day, today.year)
+    return this_year if this_year >= today else celebrated_on(month, day, today.year + 1)
