@@ -153,7 +153,8 @@ USE_TZ = True
 
 # --- static -------------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = INSTANCE_DIR / "static"  # `kith collectstatic` target; assets are served from the apps without it
+# `kith collectstatic` target; the assets are served from the apps without it
+STATIC_ROOT = INSTANCE_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "kith" / "static"]  # vendored assets (htmx) and the stylesheet
 STORAGES = {
