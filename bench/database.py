@@ -1,0 +1,283 @@
+"""Bench databases: one per engine, built with ``kith migrate`` + ``kith demo`` and reused while they fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import DATA_DIR, ROOT, BenchError, venv_bin
+
+SEED = 42
+SECRET_KEY = "kith-bench-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+PG_HOST, PG_PORT, PG_USER, PG_DB = "127.0.0.1", 5432, "postgres", "kith_bench"
+LOG_TAIL = 10
+
+
+@dataclass
+class Engine:
+    name: str
+    database_url: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def marker(self) -> Path:
+        return DATA_DIR / f"{self.name}.marker.json"
+
+    def env(self) -> dict[str, str]:
+        """Environment for every Kith subprocess on this engine: its database, DEBUG off, a fixed key."""
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=self.database_url,
+            DJANGO_SETTINGS_MODULE="config.settings",
+            SECRET_KEY=SECRET_KEY,
+            KITH_DEBUG="0",
+            KITH_INSTANCE_DIR=str(DATA_DIR / "instance"),
+            PYTHONUNBUFFERED="1",
+            PYTHONPATH=os.pathsep.join(p for p in [str(ROOT), env.get("PYTHONPATH", "")] if p),
+        )
+        return env
+
+    # -- engine-specific pieces -------------------------------------------------------------------
+    def count_customers(self) -> int | None:
+        """``SELECT count(*)`` on the customer table; None when the database or table is not there."""
+        sql = "SELECT count(*) FROM parties_customer"
+        if self.name == "sqlite":
+            path = sqlite_path()
+            if not path.exists():
+                return None
+            try:
+                with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+                    return int(conn.execute(sql).fetchone()[0])
+            except sqlite3.Error:
+                return None
+        import psycopg
+
+        try:
+            with psycopg.connect(pg_dsn(PG_DB), connect_timeout=5) as conn:
+                row = conn.execute(sql).fetchone()
+                return int(row[0]) if row else None
+        except psycopg.Error:
+            return None
+
+    def drop(self) -> None:
+        if self.name == "sqlite":
+            path = sqlite_path()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            return
+        import psycopg
+
+        with psycopg.connect(pg_dsn("postgres"), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+
+    def server_version(self) -> str:
+        if self.name == "sqlite":
+            return sqlite3.sqlite_version
+        import psycopg
+
+        with psycopg.connect(pg_dsn("postgres"), connect_timeout=5) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            return str(row[0]) if row else "?"
+
+
+def sqlite_path() -> Path:
+    return DATA_DIR / "bench.sqlite3"
+
+
+def pg_dsn(dbname: str) -> str:
+    return f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={dbname}"
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            pass
+    except OSError:
+        return False
+    try:
+        import psycopg
+
+        with psycopg.connect(pg_dsn("postgres"), connect_timeout=3):
+            return True
+    except Exception as exc:
+        print(f"  PostgreSQL answers on {PG_HOST}:{PG_PORT} but refuses user {PG_USER}: {exc}")
+        return False
+
+
+def make_engine(name: str) -> Engine:
+    if name == "sqlite":
+        return Engine("sqlite", f"sqlite:///{sqlite_path()}")
+    if name == "postgres":
+        return Engine("postgres", f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}")
+    raise BenchError(f"unknown engine {name!r}: choose sqlite and/or postgres")
+
+
+# -- running Kith commands -------------------------------------------------------------------------
+def run_logged(args: list[str], *, env: dict[str, str], log: Path, title: str, echo: bool = True) -> float:
+    """Run a command, echo its output indented, keep it in ``log``; return seconds; BenchError on failure."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    tail: list[str] = []
+    with log.open("w") as fh:
+        fh.write(f"$ {' '.join(args)}\n")
+        try:
+            proc = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            raise BenchError(f"{title}: cannot start {args[0]}: {exc}") from exc
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                fh.write(line)
+                tail = [*tail[-(LOG_TAIL - 1) :], line.rstrip()]
+                if echo:
+                    print(f"    | {line.rstrip()}", flush=True)
+            code = proc.wait()
+        except BaseException:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        shown = "\n".join(f"    | {t}" for t in tail) if not echo else "    (output above)"
+        hint = ""
+        if any("Unknown command" in t for t in tail):
+            hint = "\n  The command does not exist yet in this checkout."
+        raise BenchError(f"{title} failed (exit code {code}); log: {log}\n{shown}{hint}")
+    return elapsed
+
+
+def _reported_rate(log: Path) -> float | None:
+    """The rate ``kith demo`` printed about itself ("... (21,345 customers/s)"), if it printed one."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return None
+    found = re.findall(r"([\d][\d,]*(?:\.\d+)?)\s*customers/s", text)
+    try:
+        return float(found[-1].replace(",", "")) if found else None
+    except ValueError:
+        return None
+
+
+def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
+    """Make sure the engine's database holds ``customers`` demo customers; return the build record."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    marker: dict[str, Any] = {}
+    if engine.marker.exists():
+        try:
+            marker = json.loads(engine.marker.read_text())
+        except ValueError:
+            marker = {}
+    count = engine.count_customers()
+    if not rebuild and marker.get("customers") == customers and count is not None and count >= customers:
+        print(f"  reusing the {engine.name} database: {count:,} customers (built {marker.get('built_at')})")
+        run_logged(  # a no-op unless the code gained migrations since the build
+            [str(venv_bin() / "kith"), "migrate", "--noinput"],
+            env=engine.env(),
+            log=DATA_DIR / "logs" / f"{engine.name}-migrate.log",
+            title="kith migrate",
+            echo=False,
+        )
+        return {**marker, "reused": True}
+    reason = (
+        "--rebuild"
+        if rebuild
+        else "no database yet"
+        if count is None
+        else f"it holds {count:,} customers, the marker says {marker.get('customers')}"
+    )
+    print(f"  building the {engine.name} database with {customers:,} customers ({reason})")
+    engine.marker.unlink(missing_ok=True)
+    engine.drop()
+    env = engine.env()
+    kith = str(venv_bin() / "kith")
+    logs = DATA_DIR / "logs"
+    migrate_s = run_logged(
+        [kith, "migrate", "--noinput"],
+        env=env,
+        log=logs / f"{engine.name}-migrate.log",
+        title="kith migrate",
+        echo=False,
+    )
+    print(f"    migrate: {migrate_s:.1f} s")
+    demo_s = run_logged(
+        [kith, "demo", "--customers", str(customers), "--seed", str(SEED)],
+        env=env,
+        log=logs / f"{engine.name}-demo.log",
+        title=f"kith demo --customers {customers} --seed {SEED}",
+    )
+    reported = _reported_rate(logs / f"{engine.name}-demo.log")
+    count = engine.count_customers() or 0
+    if count < customers:
+        raise BenchError(
+            f"kith demo finished but the {engine.name} database holds {count:,} customers, not {customers:,}"
+        )
+    record = {
+        "customers": customers,
+        "seed": SEED,
+        "migrate_s": round(migrate_s, 3),
+        "demo_s": round(demo_s, 3),
+        "customers_per_s": round(customers / demo_s, 1) if demo_s else None,
+        "customers_per_s_reported_by_demo": reported,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+    }
+    engine.marker.write_text(json.dumps(record, indent=2))
+    print(f"    demo: {demo_s:.1f} s = {record['customers_per_s']:,.0f} customers/s")
+    return {**record, "reused": False}
+
+
+def prepare(engine: Engine, *, sample: int) -> dict[str, Any]:
+    """Bench user, token and sampled query values, read inside Django by ``bench.prepare``."""
+    out = DATA_DIR / f"{engine.name}-samples.json"
+    out.unlink(missing_ok=True)
+    python = str(venv_bin() / "python")
+    run_logged(
+        [python, "-m", "bench.prepare", "setup", "--out", str(out), "--sample", str(sample)],
+        env=engine.env(),
+        log=DATA_DIR / "logs" / f"{engine.name}-prepare.log",
+        title="bench user, token and sample values (bench.prepare setup)",
+        echo=False,
+    )
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def cleanup(engine: Engine, numbers: list[str]) -> None:
+    if not numbers:
+        return
+    path = DATA_DIR / f"{engine.name}-created.txt"
+    path.write_text("\n".join(numbers))
+    python = str(venv_bin() / "python")
+    try:
+        run_logged(
+            [python, "-m", "bench.prepare", "cleanup", "--numbers", str(path)],
+            env=engine.env(),
+            log=DATA_DIR / "logs" / f"{engine.name}-cleanup.log",
+            title="removing benchmark-created customers",
+            echo=False,
+        )
+    except BenchError as exc:
+        print(f"  warning: {exc}")
