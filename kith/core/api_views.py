@@ -11,7 +11,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -103,9 +102,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class KithAPIView(APIView):
-    """Base of every API view: token first (so a missing login is a 401), JSON bodies, no NUL characters."""
+    """Base of every API view: authentication from settings (token first, so a missing login is a 401),
+    JSON bodies, no NUL characters."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
     parser_classes = [FastJSONParser]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
