@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -139,6 +140,31 @@ def contains_all_q(index: TextIndex, groups: Iterable[Iterable[str]]) -> Q:
     return q
 
 
+def fts_ids(
+    index: TextIndex,
+    groups: Iterable[Iterable[str]],
+    *,
+    descending: bool,
+    after: int | None,
+    limit: int,
+) -> list[int]:
+    """SQLite: up to ``limit`` row ids matching every group (strings of 3+ characters), in id order,
+    strictly past ``after``. FTS5 reads its id lists in order and stops early, whatever the match size."""
+    expression = " AND ".join(
+        "(" + " OR ".join('"' + s.replace('"', '""') + '"' for s in options) + ")" for options in groups
+    )
+    f = index.fts_table
+    sql = f'SELECT rowid FROM "{f}" WHERE "{f}" MATCH %s'
+    params: list[str | int] = [expression]
+    if after is not None:
+        sql += " AND rowid < %s" if descending else " AND rowid > %s"
+        params.append(after)
+    sql += f" ORDER BY rowid {'DESC' if descending else 'ASC'} LIMIT {int(limit)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def suggest_words(index: TextIndex, word: str, *, limit: int = 3) -> list[str]:
     """Known words within one or two edits of ``word`` (a swap of neighbours counts as one edit)."""
     from rapidfuzz import process
@@ -195,8 +221,14 @@ def rebuild_vocabulary(index: TextIndex) -> int:
     from kith.core.models import SearchWord
 
     counts: Counter[str] = Counter()
+    batch: list[str] = []
     for text in index.model._default_manager.values_list(index.field, flat=True).iterator(chunk_size=20_000):
-        counts.update(w for w in words(text) if 2 <= len(w) <= 60)
+        batch.append(text or "")
+        if len(batch) >= 20_000:  # one regex pass over many texts (a word never spans the newline)
+            counts.update(_WORD.findall("\n".join(batch)))
+            batch.clear()
+    counts.update(_WORD.findall("\n".join(batch)))
+    counts = Counter({w: n for w, n in counts.items() if 2 <= len(w) <= 60})
     with transaction.atomic():
         SearchWord.objects.filter(scope=index.scope).delete()
         SearchWord.objects.bulk_create(
@@ -283,6 +315,7 @@ def register_prefix_column(model: type[models.Model], field: str) -> None:
 def ensure_indexes(**kwargs: object) -> None:
     """post_migrate: every registered index exists and is current."""
     tables = set(connection.introspection.table_names())
+    restore_dropped_indexes()
     for index in _indexes.values():
         if index.table in tables:
             ensure_index(index)
@@ -293,8 +326,18 @@ def ensure_indexes(**kwargs: object) -> None:
 
 
 @contextmanager
-def bulk_loading(*indexes: TextIndex) -> Iterator[None]:
-    """Pause per-row upkeep of ``indexes`` during a bulk load and rebuild them once at the end."""
+def bulk_loading(
+    *indexes: TextIndex,
+    tables: Iterable[str] = (),
+    drop_indexes: bool = False,
+) -> Iterator[None]:
+    """Pause per-row upkeep of ``indexes`` during a bulk load and rebuild them once at the end.
+
+    ``tables`` are the tables the load writes: their statistics are refreshed at the end. With
+    ``drop_indexes`` their secondary indexes are dropped for the load too and built again afterwards (one
+    sort instead of millions of B-tree inserts): worth it for loads that add a large share of the rows.
+    """
+    tables = list(tables)
     dropped = False
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -303,14 +346,196 @@ def bulk_loading(*indexes: TextIndex) -> Iterator[None]:
                     cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
         dropped = True
     try:
-        yield
+        with secondary_indexes_dropped(tables if drop_indexes else ()):
+            yield
     finally:
         if dropped:
             for index in indexes:
                 ensure_index(index)
         for index in indexes:
             rebuild_vocabulary(index)
-        refresh_statistics()
+        _analyze_after_load(tables)
+
+
+# What a bulk load dropped (index and foreign-key definitions), kept in the database until it is back: a load
+# killed before its ``finally`` ran leaves them here, and ``ensure_indexes`` (run by every ``migrate``)
+# restores them. Each entry: [name, statement that creates it, statement that drops it].
+_DROPPED_KEY = "core.search.dropped_indexes"
+
+
+def _load_upkeep(tables: list[str]) -> list[tuple[str, str, str]]:
+    """The secondary indexes of ``tables`` (not unique, not backing a constraint) and, on PostgreSQL, their
+    foreign keys (checked row by row at every commit): (name, create statement, drop statement)."""
+    if not tables:
+        return []
+    q = connection.ops.quote_name
+    found: list[tuple[str, str, str]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            marks = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
+                tables,
+            )
+            for name, sql in cursor.fetchall():
+                if not sql.lstrip().upper().startswith("CREATE UNIQUE"):
+                    found.append((name, sql, f"DROP INDEX IF EXISTS {q(name)}"))
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                "WHERE n.nspname = current_schema() AND t.relname = ANY(%s) "
+                "AND NOT x.indisunique AND NOT x.indisprimary AND NOT x.indisexclusion "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+                "ORDER BY t.relname, i.relname",
+                [tables],
+            )
+            for name, sql in cursor.fetchall():
+                found.append((name, sql, f"DROP INDEX IF EXISTS {q(name)}"))
+            cursor.execute(
+                "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+                "WHERE n.nspname = current_schema() AND t.relname = ANY(%s) AND c.contype = 'f' "
+                "ORDER BY t.relname, c.conname",
+                [tables],
+            )
+            for table, name, definition in cursor.fetchall():
+                found.append(
+                    (
+                        name,
+                        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}",
+                        f"ALTER TABLE {q(table)} DROP CONSTRAINT IF EXISTS {q(name)}",
+                    )
+                )
+    return found
+
+
+def _existing(names: list[str]) -> set[str]:
+    """Which of ``names`` exist as indexes (or, on PostgreSQL, constraints)."""
+    if not names:
+        return set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            marks = ", ".join(["%s"] * len(names))
+            cursor.execute(
+                f"SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", names
+            )
+        else:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ANY(%s) "
+                "UNION SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                "WHERE n.nspname = current_schema() AND c.conname = ANY(%s)",
+                [names, names],
+            )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _remember_dropped(definitions: list[tuple[str, str, str]]) -> None:
+    from kith.core.models import SiteSetting
+
+    if definitions:
+        SiteSetting.objects.update_or_create(key=_DROPPED_KEY, defaults={"value": definitions})
+    else:
+        SiteSetting.objects.filter(key=_DROPPED_KEY).delete()
+
+
+def restore_dropped_indexes() -> int:
+    """Build again what a bulk load dropped and could not restore (it was killed); return how many."""
+    from kith.core.models import SiteSetting
+
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return 0
+    if SiteSetting._meta.db_table not in connection.introspection.table_names():
+        return 0
+    row = SiteSetting.objects.filter(key=_DROPPED_KEY).values_list("value", flat=True).first()
+    if not row:
+        return 0
+    definitions = [(str(name), str(create), str(drop)) for name, create, drop in row]
+    built = _restore(definitions)
+    _remember_dropped([])
+    return built
+
+
+def _restore(definitions: list[tuple[str, str, str]]) -> int:
+    """Create what is missing of ``definitions`` (indexes first); each is tried, the first error raised."""
+    existing = _existing([name for name, _create, _drop in definitions])
+    missing = [create for name, create, _drop in definitions if name not in existing]
+    if not missing:
+        return 0
+    missing.sort(key=lambda create: create.startswith("ALTER TABLE"))  # indexes, then foreign keys
+    failure: Exception | None = None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW maintenance_work_mem")
+            work_mem = str(cursor.fetchone()[0])
+            cursor.execute("SET maintenance_work_mem = '1GB'")
+        try:
+            _settle_deferred_checks(cursor)
+            for create in missing:
+                try:
+                    with transaction.atomic():
+                        cursor.execute(create)
+                except Exception as error:  # every one is tried; the first error is raised
+                    failure = failure or error
+        finally:
+            if connection.vendor == "postgresql" and not connection.needs_rollback:
+                cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [work_mem])
+    if failure is not None:
+        raise failure
+    return len(missing)
+
+
+def _settle_deferred_checks(cursor: Any) -> None:
+    """PostgreSQL refuses to alter a table with deferred checks pending in the transaction: run them now."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
+def secondary_indexes_dropped(tables: Iterable[str]) -> Iterator[None]:
+    """Drop the secondary indexes of ``tables`` for the block (and on PostgreSQL their foreign keys, which
+    it checks row by row at commit); create them again afterwards, even when the block fails.
+
+    Unique and primary-key indexes stay: they guard the data. Foreign keys come back validated, so rows
+    that break one make the load fail at the end. The definitions are kept in ``SiteSetting`` until all
+    is back, so a process killed mid-load loses nothing (``ensure_indexes`` restores them).
+    """
+    definitions = _load_upkeep(list(tables))
+    if not definitions:
+        yield
+        return
+    with transaction.atomic():
+        _remember_dropped(definitions)
+        with connection.cursor() as cursor:
+            _settle_deferred_checks(cursor)
+            for _name, _create, drop in definitions:
+                cursor.execute(drop)
+    try:
+        yield
+    finally:
+        if not connection.needs_rollback:
+            _restore(definitions)
+            _remember_dropped([])
+
+
+def _analyze_after_load(tables: Iterable[str]) -> None:
+    """Fresh planner statistics after a bulk load: sampled on SQLite (a full ANALYZE reads every index)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit")
+            limit = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA analysis_limit = 2000")
+            try:
+                cursor.execute("ANALYZE")
+            finally:
+                cursor.execute(f"PRAGMA analysis_limit = {limit:d}")
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def refresh_statistics() -> None:

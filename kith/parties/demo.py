@@ -9,7 +9,9 @@ before the load, and a few customers of every account manager get an anniversary
 Rows are written with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) in chunks of ``CHUNK_SIZE``
 customers, one transaction each, with the values the services would store: customer numbers from the
 numbering service, phones in E.164 with their national significant number, email keys, search keys from
-``name_keys``, derived birthdays and founding days, and one timeline entry per interaction.
+``name_keys``, derived birthdays and founding days. The interactions and their timeline entries (most of the
+rows) are made by the database itself, ``INSERT … SELECT`` from the chunk's customers (``_InteractionSql``).
+Large loads drop the secondary indexes (and PostgreSQL's foreign keys) and build them again at the end.
 """
 
 from __future__ import annotations
@@ -229,6 +231,7 @@ def _build_pool(locale: str, country: str, currency: str, seed: int) -> _LocaleP
                 region = fake.county()
             line2 = fake.secondary_address() if locale == "en_US" and i % 5 == 0 else ""
             addresses.append((fake.street_address(), line2, fake.postcode(), fake.city(), region))
+    addresses = [(a[:200], b[:200], c[:20], d[:100], e[:100]) for a, b, c, d, e in addresses]  # column sizes
     stems, offset = _phone_stems(rng, country)
     return _LocalePool(locale, country, currency, female, male, family, companies, addresses, stems, offset)
 
@@ -434,7 +437,7 @@ def _m2m_table(model: type[models.Model], name: str) -> _Table:
 
 
 # Tables whose ids the generator hands out itself (the rows point at each other).
-ID_TABLES = ("customer", "phone", "email", "address", "special_date", "interaction", "timeline")
+ID_TABLES = ("customer", "phone", "email", "address", "special_date")
 
 
 class _Writer:
@@ -603,11 +606,6 @@ def _interaction_templates(rng: random.Random) -> list[tuple[str, str, str, str,
     return templates
 
 
-@lru_cache(maxsize=200_000)
-def _keys(names: str) -> tuple[str, str, str]:
-    return name_keys(names)
-
-
 @dataclass
 class _Context:
     """Everything a chunk needs that does not change between chunks."""
@@ -636,8 +634,6 @@ class _Chunk:
     tags: list[tuple[Any, ...]] = field(default_factory=list)
     roles: list[tuple[Any, ...]] = field(default_factory=list)
     relationships: list[tuple[Any, ...]] = field(default_factory=list)
-    interactions: list[tuple[Any, ...]] = field(default_factory=list)
-    timeline: list[tuple[Any, ...]] = field(default_factory=list)
     special_dates: list[tuple[Any, ...]] = field(default_factory=list)
     persons: int = 0
 
@@ -645,6 +641,18 @@ class _Chunk:
 _MINUTES_SQLITE = [f" {m // 60:02d}:{m % 60:02d}:00" for m in range(1440)]
 _MINUTES_UTC = [f"{t}+00:00" for t in _MINUTES_SQLITE]
 _NAME_COMBOS = 4096  # distinct full names per locale and gender: common names repeat, as they do
+
+# custom_data is written as the JSON text ``json.dumps`` makes of the dict, assembled from cached pieces.
+_LANGUAGES = ("English", "Deutsch", "Français", "中文", "日本語")
+_LANGUAGE_JSON = tuple(f'"preferred_language": {json.dumps(v)}' for v in _LANGUAGES)
+_NEWSLETTER_JSON = ('"newsletter": false', '"newsletter": true')
+_INTERESTS = ("Sports", "Travel", "Technology", "Cooking", "Music", "Art")
+_INTERESTS_JSON = {
+    (a, b): f'"interests": {json.dumps(sorted({_INTERESTS[a], _INTERESTS[b]}))}'
+    for a in range(6)
+    for b in range(6)
+}
+_CREDIT_JSON = tuple(f'"credit_limit": {json.dumps(str(Decimal(1000 * (1 + n))))}' for n in range(256))
 
 
 @lru_cache(maxsize=_NAME_COMBOS * 2 * 8)
@@ -659,6 +667,16 @@ def _person_name(
     return given, family, display, name_keys(display), local
 
 
+@lru_cache(maxsize=8 * POOL_SIZE)
+def _company(pool: _LocalePool, index: int) -> tuple[str, str, str, tuple[str, str, str], str, str]:
+    """(display name, legal name, short name, search keys, e-mail domain, web site JSON) of a pool company."""
+    legal, short, slug = pool.companies[index]
+    display = short or legal
+    keys = name_keys(" ".join(p for p in (display, legal, short) if p))
+    website = f'"website": {json.dumps(f"https://www.{slug}.example.com")}'
+    return display, legal, short, keys, f"{slug or 'company'}.example.com", website
+
+
 def _generate_chunk(
     ctx: _Context,
     *,
@@ -667,7 +685,11 @@ def _generate_chunk(
     ids: dict[str, int],
     first_of_run: bool,
 ) -> _Chunk:
-    """Rows for one chunk of customers; ``ids`` holds the first free id per table."""
+    """Rows for one chunk of customers; ``ids`` holds the first free id per table.
+
+    Interactions and their timeline entries are not among them: the database makes those
+    (``_InteractionSql``) from the customers written.
+    """
     rng = random.Random(ctx.seed * 1_000_003 + chunk_index)
     rand = rng.random
     bits = rng.getrandbits
@@ -689,64 +711,101 @@ def _generate_chunk(
             text = days_text[days] = dt.date.fromordinal(days + 719163).isoformat()
         return text + minutes[seconds // 60]
 
-    def day(value: dt.date | None) -> Any:
-        if value is None:
-            return None
-        return value.isoformat() if sqlite else value
+    if sqlite:
+
+        def day(value: dt.date | None) -> Any:
+            return None if value is None else value.isoformat()
+    else:
+
+        def day(value: dt.date | None) -> Any:
+            return value
 
     managers = ctx.managers
+    n_managers = len(managers)
     pools = ctx.pools
     locale_index = ctx.locale_index
+    n_locale_index = len(locale_index)
     cat = ctx.catalogue
     roles = cat.roles
-    templates = ctx.templates
-    n_templates = len(templates)
-    ipc = ctx.interactions_per_customer
+    tiers = cat.tiers
+    n_tiers = len(tiers)
+    tags = cat.tags
+    n_tags = len(tags)
+    industries = cat.industries
+    n_industries = len(industries)
     customer_id = ids["customer"]
     phone_id = ids["phone"]
     email_id = ids["email"]
     address_id = ids["address"]
-    interaction_id = ids["interaction"]
-    timeline_id = ids["timeline"]
     special_id = ids["special_date"]
-    ct_customer = ctx.customer_type_id
-    ct_interaction = ctx.interaction_type_id
     person_ids: list[int] = []
     company_ids: list[int] = []
+    customers = out.customers
+    phones = out.phones
+    emails = out.emails
+    addresses = out.addresses
+    special_dates = out.special_dates
+    m2m_roles = out.roles
+    m2m_categories = out.categories
+    m2m_tags = out.tags
     birth_lo = dt.date(today.year - 85, 1, 1).toordinal()
     birth_span = dt.date(today.year - 18, 1, 1).toordinal() - birth_lo
     founded_lo = dt.date(1890, 1, 1).toordinal()
     founded_span = dt.date(today.year - 1, 1, 1).toordinal() - founded_lo
+    fromordinal = dt.date.fromordinal
+    today_ordinal = today.toordinal()
+    renewal_days = [(today + dt.timedelta(days=n)).isoformat() for n in range(512)]
     # The first customers of a run's first chunk get anniversaries in the coming week, per manager.
     guaranteed: dict[int, int] = {}
     if first_of_run and managers:
-        guaranteed = {i: i // len(managers) for i in range(GUARANTEED_ANNIVERSARIES * len(managers))}
+        guaranteed = {i: i // n_managers for i in range(GUARANTEED_ANNIVERSARIES * n_managers)}
     guaranteed_count = len(guaranteed)
+
+    person = CustomerKind.PERSON.value
+    company = CustomerKind.COMPANY.value
+    active = CustomerStatus.ACTIVE.value
+    female_value, male_value = Gender.FEMALE.value, Gender.MALE.value
+    married = MaritalStatus.MARRIED.value
+    birthday, wedding_kind = SpecialDateKind.BIRTHDAY.value, SpecialDateKind.WEDDING.value
+    founding, first_purchase_kind = SpecialDateKind.FOUNDING.value, SpecialDateKind.FIRST_PURCHASE.value
+    mobile, work, fax = PhoneLabel.MOBILE.value, PhoneLabel.WORK.value, PhoneLabel.FAX.value
+    email_personal, email_work = EmailLabel.PERSONAL.value, EmailLabel.WORK.value
+    home, office = AddressLabel.HOME.value, AddressLabel.OFFICE.value
+    buyer = roles["buyer"]
+    company_roles = [
+        (roles[code], share)
+        for code, share in (("buyer", 0.6), ("payer", 0.5), ("bill-to", 0.3), ("ship-to", 0.3),
+                            ("dealer", 0.08), ("debtor", 0.05))
+    ]  # fmt: skip
+    n_sources = len(_SOURCES)
+    n_marital = len(_MARITAL)
+    n_sizes = len(_SIZES)
+    n_domains = len(_EMAIL_DOMAINS)
 
     for i, number in enumerate(numbers):
         cid = customer_id + i
-        pool = pools[locale_index[bits(7) % len(locale_index)]]
+        pool = pools[locale_index[bits(7) % n_locale_index]]
         is_person = rand() < 0.7
         status = _STATUSES[bits(7) % 100]
-        owner = managers[i % len(managers)] if managers and (i < guaranteed_count or rand() < 0.95) else None
+        owner = managers[i % n_managers] if managers and (i < guaranteed_count or rand() < 0.95) else None
         if i < guaranteed_count:
-            status = CustomerStatus.ACTIVE.value
-            owner = managers[i % len(managers)]
+            status = active
+            owner = managers[i % n_managers]
         created_epoch = now_epoch - int(rand() * history) - 86400
         created = stamp(created_epoch)
-        source = _SOURCES[bits(8) % len(_SOURCES)] if rand() < 0.8 else ""
+        source = _SOURCES[bits(8) % n_sources] if rand() < 0.8 else ""
         anniversary: dt.date | None = None
         if i in guaranteed:
-            anniversary = today + dt.timedelta(days=(i // max(1, len(managers))) * 2 % 7)
-        custom: dict[str, Any] = {}
+            anniversary = today + dt.timedelta(days=(i // max(1, n_managers)) * 2 % 7)
+        custom: list[str] = []
         if rand() < 0.6:
-            custom["loyalty_points"] = bits(14)
+            custom.append(f'"loyalty_points": {bits(14)}')
         if rand() < 0.5:
-            custom["preferred_language"] = ("English", "Deutsch", "Français", "中文", "日本語")[bits(8) % 5]
+            custom.append(_LANGUAGE_JSON[bits(8) % 5])
         if rand() < 0.4:
-            custom["newsletter"] = rand() < 0.6
+            custom.append(_NEWSLETTER_JSON[rand() < 0.6])
         country = pool.country
-        phone_label = PhoneLabel.MOBILE.value
+        phone_label = mobile
         if is_person:
             out.persons += 1
             person_ids.append(cid)
@@ -756,153 +815,119 @@ def _generate_chunk(
             if anniversary is not None:
                 birth = _on_day(anniversary, today.year - 20 - bits(5))
             elif rand() < 0.85:
-                birth = dt.date.fromordinal(birth_lo + int(rand() * birth_span))
-            marital = _MARITAL[bits(7) % len(_MARITAL)]
+                birth = fromordinal(birth_lo + int(rand() * birth_span))
+            marital = _MARITAL[bits(7) % n_marital]
             if rand() < 0.3:
-                custom["interests"] = sorted(
-                    {
-                        ("Sports", "Travel", "Technology", "Cooking", "Music", "Art")[bits(8) % 6]
-                        for _j in "ab"
-                    }
-                )
-            out.customers.append(
-                (cid, created, created, 1, number, CustomerKind.PERSON.value, display, status, owner,
-                 source, "", "", family, given,
-                 Gender.FEMALE.value if female else Gender.MALE.value, day(birth), marital, "",
-                 "", "", "", None, "", "", None, "", json.dumps(custom), keys[0], keys[1], keys[2],
+                custom.append(_INTERESTS_JSON[(bits(8) % 6, bits(8) % 6)])
+            customers.append(
+                (cid, created, created, 1, number, person, display, status, owner,
+                 source, "", "", family, given, female_value if female else male_value, day(birth), marital, "",
+                 "", "", "", None, "", "", None, "", "{" + ", ".join(custom) + "}", keys[0], keys[1], keys[2],
                  None, None)
             )  # fmt: skip
             if birth is not None:
-                out.special_dates.append(
-                    (special_id, cid, SpecialDateKind.BIRTHDAY.value, "", birth.year, birth.month,
-                     birth.day, birth.month * 100 + birth.day)
+                special_dates.append(
+                    (special_id, cid, birthday, "", birth.year, birth.month, birth.day,
+                     birth.month * 100 + birth.day)
                 )  # fmt: skip
                 special_id += 1
-            if marital == MaritalStatus.MARRIED and rand() < 0.5:
-                wedding = dt.date.fromordinal(max(birth_lo, (birth or today).toordinal()) + 8000 + bits(12))
+            if marital == married and rand() < 0.5:
+                wedding = fromordinal(max(birth_lo, (birth or today).toordinal()) + 8000 + bits(12))
                 if wedding < today:
-                    out.special_dates.append(
-                        (special_id, cid, SpecialDateKind.WEDDING.value, "", wedding.year, wedding.month,
-                         wedding.day, wedding.month * 100 + wedding.day)
+                    special_dates.append(
+                        (special_id, cid, wedding_kind, "", wedding.year, wedding.month, wedding.day,
+                         wedding.month * 100 + wedding.day)
                     )  # fmt: skip
                     special_id += 1
             local = local or f"client{bits(20)}"
             if rand() < 0.5:
                 local += str(bits(7))
-            address = f"{local}@{_EMAIL_DOMAINS[bits(8) % len(_EMAIL_DOMAINS)]}"
-            email_label = EmailLabel.PERSONAL.value
-            address_label = AddressLabel.HOME.value
+            address = f"{local}@{_EMAIL_DOMAINS[bits(8) % n_domains]}"
+            email_label = email_personal
+            address_label = home
             if rand() < 0.25:
-                out.roles.append((cid, roles["buyer"]))
+                m2m_roles.append((cid, buyer))
             if rand() < 0.35:
-                out.categories.append((cid, cat.tiers[bits(8) % len(cat.tiers)]))
+                m2m_categories.append((cid, tiers[bits(8) % n_tiers]))
         else:
             company_ids.append(cid)
-            legal, short, slug = pool.companies[bits(16) % len(pool.companies)]
-            display = short or legal
-            keys = _keys(" ".join(p for p in (display, legal, short) if p))
+            display, legal, short, keys, domain, website = _company(pool, bits(16) % len(pool.companies))
             founded: dt.date | None = None
             if anniversary is not None:
                 founded = _on_day(anniversary, today.year - 5 - bits(6))
             elif rand() < 0.8:
-                founded = dt.date.fromordinal(founded_lo + int(rand() * founded_span))
-            industry_id, industry_name = cat.industries[bits(8) % len(cat.industries)]
-            revenue = None
+                founded = fromordinal(founded_lo + int(rand() * founded_span))
+            industry_id, industry_name = industries[bits(8) % n_industries]
+            revenue: Any = None
             currency = ""
             if rand() < 0.6:
-                revenue = Decimal(bits(24) * 100 + bits(6)) / 100
+                cents = bits(24) * 100 + bits(6)
+                revenue = f"{cents // 100}.{cents % 100:02d}" if sqlite else Decimal(cents) / 100
                 currency = pool.currency
             if rand() < 0.5:
-                custom["credit_limit"] = str(Decimal(1000 * (1 + bits(8))))
+                custom.append(_CREDIT_JSON[bits(8)])
             if rand() < 0.3:
-                renewal = today + dt.timedelta(days=bits(9))
-                custom["contract_renewal"] = renewal.isoformat()
+                custom.append(f'"contract_renewal": "{renewal_days[bits(9)]}"')
             if rand() < 0.5:
-                custom["website"] = f"https://www.{slug}.example.com"
-            out.customers.append(
-                (cid, created, created, 1, number, CustomerKind.COMPANY.value, display, status, owner,
+                custom.append(website)
+            customers.append(
+                (cid, created, created, 1, number, company, display, status, owner,
                  source, "", "", "", "", "", None, "", "",
                  legal, short, industry_name, day(founded), f"{country}{bits(30):09d}",
-                 _SIZES[bits(8) % len(_SIZES)], None if revenue is None else (str(revenue) if sqlite else revenue),
-                 currency, json.dumps(custom), keys[0], keys[1], keys[2], None, None)
+                 _SIZES[bits(8) % n_sizes], revenue, currency, "{" + ", ".join(custom) + "}",
+                 keys[0], keys[1], keys[2], None, None)
             )  # fmt: skip
             if founded is not None:
-                out.special_dates.append(
-                    (special_id, cid, SpecialDateKind.FOUNDING.value, "", founded.year, founded.month,
-                     founded.day, founded.month * 100 + founded.day)
+                special_dates.append(
+                    (special_id, cid, founding, "", founded.year, founded.month, founded.day,
+                     founded.month * 100 + founded.day)
                 )  # fmt: skip
                 special_id += 1
-            address = f"{('info', 'contact', 'sales', 'office')[bits(2)]}@{slug or 'company'}.example.com"
-            email_label = EmailLabel.WORK.value
-            address_label = AddressLabel.OFFICE.value
-            phone_label = PhoneLabel.WORK.value
-            out.categories.append((cid, industry_id))
+            address = f"{('info', 'contact', 'sales', 'office')[bits(2)]}@{domain}"
+            email_label = email_work
+            address_label = office
+            phone_label = work
+            m2m_categories.append((cid, industry_id))
             if rand() < 0.7:
-                out.categories.append((cid, cat.tiers[bits(8) % len(cat.tiers)]))
-            for code, share in (("buyer", 0.6), ("payer", 0.5), ("bill-to", 0.3), ("ship-to", 0.3),
-                                ("dealer", 0.08), ("debtor", 0.05)):  # fmt: skip
+                m2m_categories.append((cid, tiers[bits(8) % n_tiers]))
+            for role, share in company_roles:
                 if rand() < share:
-                    out.roles.append((cid, roles[code]))
+                    m2m_roles.append((cid, role))
         # Contact points: one primary phone, sometimes a second; one email; one address.
         stems = pool.phone_stems
-        stem = stems[bits(10) % len(stems)]
-        phone = f"{stem}{bits(14) % 10000:04d}"
-        out.phones.append((phone_id, cid, phone_label, phone, phone[pool.phone_national_offset :], "", True))
+        offset = pool.phone_national_offset
+        phone = f"{stems[bits(10) % len(stems)]}{bits(14) % 10000:04d}"
+        phones.append((phone_id, cid, phone_label, phone, phone[offset:], "", True))
         phone_id += 1
         if rand() < 0.3:
             second = f"{stems[bits(10) % len(stems)]}{bits(14) % 10000:04d}"
             if second != phone:
-                label = PhoneLabel.WORK.value if is_person else PhoneLabel.FAX.value
+                label = work if is_person else fax
                 extension = "" if is_person or rand() < 0.7 else str(10 + bits(8))
-                out.phones.append(
-                    (phone_id, cid, label, second, second[pool.phone_national_offset :], extension, False)
-                )
+                phones.append((phone_id, cid, label, second, second[offset:], extension, False))
                 phone_id += 1
         if rand() < 0.92:
-            out.emails.append((email_id, cid, email_label, address, address.casefold(), True))
+            emails.append((email_id, cid, email_label, address, address.casefold(), True))
             email_id += 1
-        line1, line2, postal, city, region = pool.addresses[bits(16) % POOL_SIZE]
-        out.addresses.append(
-            (address_id, cid, address_label, line1[:200], line2[:200], postal[:20], city[:100], region[:100],
-             country, True)
-        )  # fmt: skip
+        addresses.append(
+            (address_id, cid, address_label, *pool.addresses[bits(16) % POOL_SIZE], country, True)
+        )
         address_id += 1
         if rand() < 0.25:
             tag_count = 1 + bits(1)
-            for tag in {cat.tags[bits(8) % len(cat.tags)] for _j in range(tag_count)}:
-                out.tags.append((cid, tag))
-        if status == CustomerStatus.ACTIVE and rand() < 0.2:
-            first_purchase = dt.date.fromordinal(
-                max(today.toordinal() - 3000, (created_epoch // 86400) + 719163) + bits(6)
+            for tag in {tags[bits(8) % n_tags] for _j in range(tag_count)}:
+                m2m_tags.append((cid, tag))
+        if status == active and rand() < 0.2:
+            first_purchase = fromordinal(
+                max(today_ordinal - 3000, (created_epoch // 86400) + 719163) + bits(6)
             )
             if first_purchase < today:
-                out.special_dates.append(
-                    (special_id, cid, SpecialDateKind.FIRST_PURCHASE.value, "", first_purchase.year,
+                special_dates.append(
+                    (special_id, cid, first_purchase_kind, "", first_purchase.year,
                      first_purchase.month, first_purchase.day,
                      first_purchase.month * 100 + first_purchase.day)
                 )  # fmt: skip
                 special_id += 1
-        # Interactions from the day the customer came until now; archived customers stay quiet.
-        count = int(rand() * (2 * ipc + 1))
-        span = max(3600, now_epoch - created_epoch)
-        actor = owner if owner is not None else (managers[bits(8) % len(managers)] if managers else None)
-        for _j in range(count):
-            kind, channel, subject, content, outcome, tl_kind, summary = templates[bits(11) % n_templates]
-            when_epoch = created_epoch + int(rand() * span)
-            when = stamp(when_epoch)
-            follow_up = None
-            if outcome == Outcome.PENDING:
-                follow_up = day(dt.date.fromordinal(when_epoch // 86400 + 719163 + 7 + bits(5)))
-            out.interactions.append(
-                (interaction_id, when, when, 1, cid, kind, when, actor, channel, subject, content, outcome,
-                 follow_up, actor)
-            )  # fmt: skip
-            out.timeline.append(
-                (timeline_id, ct_customer, cid, tl_kind, when, subject[:300], summary, actor,
-                 ct_interaction, interaction_id, when)
-            )  # fmt: skip
-            interaction_id += 1
-            timeline_id += 1
     _relationships(rng, out, person_ids, company_ids, ctx, today)
     return out
 
@@ -958,15 +983,217 @@ def _relationships(
         add("spouse", a, b)
 
 
+# --- interactions and their timeline entries, written by the database ----------------------------
+
+_M32 = 1 << 32
+_MIX = 73244475  # odd, so each round is a bijection of the 32-bit integers; products stay below 2**63
+
+
+def _mix32(x: int) -> int:
+    """The integer hash ``_mix32_sql`` computes in the database (kept here to test that both agree)."""
+    b = (x % _M32) * _MIX % _M32
+    c = (b + (b >> 15)) * _MIX % _M32
+    return (c + (c >> 16)) % _M32
+
+
+def _mix32_sql(x: str) -> str:
+    """SQL for ``_mix32`` of the non-negative integer expression ``x`` (plain integer arithmetic: both engines
+    evaluate it alike, and SQLite has no XOR)."""
+    b = f"((({x}) % {_M32}) * {_MIX} % {_M32})"
+    c = f"(({b} + ({b} >> 15)) * {_MIX} % {_M32})"
+    return f"(({c} + ({c} >> 16)) % {_M32})"
+
+
+_TEMP_TABLES = ("kith_demo_k", "kith_demo_tpl", "kith_demo_mgr", "kith_demo_kind", "kith_demo_summary")
+
+
+class _InteractionSql:
+    """Interactions (about ``interactions_per_customer`` per customer) and one timeline entry each, made by
+    ``INSERT … SELECT`` from a chunk's customers: the rows never travel through Python.
+
+    The choices are an integer hash of (seed, the customer's position in the load, the interaction's number),
+    so the same seed gives the same interactions. Each customer gets 0 … 2·n of them (n on average), spread
+    from the day the customer came until now, each from one of the load's templates; the actor is the
+    account manager, or one of the managers for customers without one. The timeline entries are what
+    ``kith.core.timeline.publish`` stores for them (see ``interaction_create``).
+    """
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.sqlite = ctx.sqlite
+        per_customer = max(0.0, ctx.interactions_per_customer)
+        self.scale = round((2 * per_customer + 1) * 1000)  # count = u · (2n + 1), u uniform in [0, 1)
+        self.max_count = (65535 * self.scale) // 65_536_000
+        self.salt = (ctx.seed * 1_000_003) % _M32
+        for table, columns in ((Interaction, _INTERACTION_COLUMNS), (TimelineEntry, _TIMELINE_COLUMNS)):
+            if _Table(table, columns).extra:
+                raise RuntimeError(f"the demo loader does not fill every column of {table._meta.db_table}")
+
+    def __enter__(self) -> _InteractionSql:
+        if self.max_count <= 0:
+            return self
+        templates = self.ctx.templates
+        for _kind, _channel, subject, *_rest in templates:
+            assert len(subject) <= 300, subject  # the timeline title is the subject, cut to 300
+        pending = Outcome.PENDING.value
+        self._drop()
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE kith_demo_k (k INTEGER PRIMARY KEY)")
+            cursor.executemany(
+                "INSERT INTO kith_demo_k (k) VALUES (%s)", [(k,) for k in range(self.max_count)]
+            )
+            cursor.execute(
+                "CREATE TEMP TABLE kith_demo_tpl (t INTEGER PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL,"
+                " subject TEXT NOT NULL, content TEXT NOT NULL, outcome TEXT NOT NULL, pending INTEGER NOT NULL)"
+            )
+            cursor.executemany(
+                "INSERT INTO kith_demo_tpl VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (t, kind, channel, subject, content, outcome, int(outcome == pending))
+                    for t, (kind, channel, subject, content, outcome, _tl, _summary) in enumerate(templates)
+                ],
+            )
+            cursor.execute("CREATE TEMP TABLE kith_demo_mgr (m INTEGER PRIMARY KEY, user_id BIGINT NOT NULL)")
+            cursor.executemany(
+                "INSERT INTO kith_demo_mgr VALUES (%s, %s)", list(enumerate(self.ctx.managers))
+            )
+            cursor.execute("CREATE TEMP TABLE kith_demo_kind (kind TEXT PRIMARY KEY, tl_kind TEXT NOT NULL)")
+            cursor.executemany(
+                "INSERT INTO kith_demo_kind VALUES (%s, %s)", sorted({(t[0], t[5]) for t in templates})
+            )
+            cursor.execute(
+                "CREATE TEMP TABLE kith_demo_summary (content TEXT PRIMARY KEY, summary TEXT NOT NULL)"
+            )
+            cursor.executemany(
+                "INSERT INTO kith_demo_summary VALUES (%s, %s)", sorted({(t[3], t[6]) for t in templates})
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.max_count > 0 and not connection.needs_rollback:
+            self._drop()
+
+    def _drop(self) -> None:
+        with connection.cursor() as cursor:
+            for table in _TEMP_TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _sql(self, *, first_customer: int, last_customer: int, position: int, first_id: int) -> str:
+        """The INSERT of one chunk's interactions; ``position``: the load position of ``first_customer``."""
+        if self.sqlite:
+            epoch = "CAST(strftime('%s', c.created_at) AS INTEGER)"
+            greatest = "max"
+
+            def stamp(w: str) -> str:
+                return f"datetime({w}, 'unixepoch')"
+
+            def day(d: str) -> str:
+                return f"date(({d}) * 86400, 'unixepoch')"
+        else:
+            epoch = "CAST(EXTRACT(EPOCH FROM c.created_at) AS BIGINT)"
+            greatest = "GREATEST"
+
+            def stamp(w: str) -> str:
+                return f"to_timestamp({w})"
+
+            def day(d: str) -> str:
+                return f"(DATE '1970-01-01' + CAST({d} AS INTEGER))"
+
+        ctx = self.ctx
+        now_epoch = int(ctx.now.timestamp())
+        width = max(1, self.max_count)
+        managers = max(1, len(ctx.managers))
+        salt = self.salt
+        o = f"(c.id + {position - first_customer:d})"  # the customer's position in the load
+        count = f"({_mix32_sql(f'{o} * 4 + {salt}')} % 65536 * {self.scale} / 65536000)"
+        manager = f"({_mix32_sql(f'{o} * 4 + 1 + {salt}')} % {managers})"
+        x = f"((r.o * {width} + k.k) * 2 + {salt})"  # one interaction: (customer, number)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _INTERACTION_COLUMNS)
+        table = connection.ops.quote_name(Interaction._meta.db_table)
+        customers = connection.ops.quote_name(Customer._meta.db_table)
+        return f"""
+            WITH q AS (
+                SELECT c.id AS cid, {o} AS o, {epoch} AS ce, {greatest}(3600, {now_epoch:d} - {epoch}) AS span,
+                       {count} AS cnt,
+                       COALESCE(c.owner_id, (SELECT m.user_id FROM kith_demo_mgr m WHERE m.m = {manager})) AS actor
+                FROM {customers} c
+                WHERE c.id BETWEEN {first_customer:d} AND {last_customer:d}
+            ), r AS (
+                SELECT q.*, CAST(SUM(q.cnt) OVER (ORDER BY q.cid ROWS UNBOUNDED PRECEDING) AS BIGINT) - q.cnt
+                    AS before
+                FROM q
+            ), i AS MATERIALIZED (
+                SELECT {first_id:d} + r.before + k.k AS id, r.cid, r.actor, {_mix32_sql(x)} % {len(ctx.templates):d} AS t,
+                       {_mix32_sql(f"{x} + 1")} AS h,
+                       (r.ce + {_mix32_sql(f"{x} + 1")} * r.span / {_M32}) / 60 * 60 AS w
+                FROM r JOIN kith_demo_k k ON k.k < r.cnt
+            )
+            INSERT INTO {table} ({columns})
+            SELECT i.id, {stamp("i.w")}, {stamp("i.w")}, 1, i.cid, t.kind, {stamp("i.w")}, i.actor, t.channel,
+                   t.subject, t.content, t.outcome,
+                   CASE WHEN t.pending = 1 THEN {day("i.w / 86400 + 7 + i.h % 32")} END, i.actor
+            FROM i JOIN kith_demo_tpl t ON t.t = i.t
+        """  # noqa: S608 -- integers and names from the model only
+
+    def insert(
+        self, *, first_customer: int, last_customer: int, position: int, first_id: int, first_entry: int
+    ) -> int:
+        """Write the interactions of customers ``first_customer`` … ``last_customer`` and their timeline
+        entries, with ids from ``first_id`` and ``first_entry``; return how many."""
+        if self.max_count <= 0 or last_customer < first_customer:
+            return 0
+        sql = self._sql(
+            first_customer=first_customer, last_customer=last_customer, position=position, first_id=first_id
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql)
+            count = cursor.rowcount
+            if self.sqlite:  # the sqlite3 module does not count the rows of WITH … INSERT
+                cursor.execute("SELECT changes()")
+                count = cursor.fetchone()[0]
+            if count <= 0:
+                return 0
+            ctx = self.ctx
+            columns = ", ".join(connection.ops.quote_name(c) for c in _TIMELINE_COLUMNS)
+            cursor.execute(
+                f"""
+                INSERT INTO {connection.ops.quote_name(TimelineEntry._meta.db_table)} ({columns})
+                SELECT i.id + {first_entry - first_id:d}, {ctx.customer_type_id:d}, i.customer_id, k.tl_kind,
+                       i.occurred_at, i.subject, s.summary, i.actor_id, {ctx.interaction_type_id:d}, i.id,
+                       i.occurred_at
+                FROM {connection.ops.quote_name(Interaction._meta.db_table)} i
+                JOIN kith_demo_kind k ON k.kind = i.kind
+                JOIN kith_demo_summary s ON s.content = i.content
+                WHERE i.id BETWEEN {first_id:d} AND {first_id + count - 1:d}
+                """  # noqa: S608 -- integers and names from the model only
+            )
+        finally:
+            cursor.close()
+        return int(count)
+
+
 # --- the load -----------------------------------------------------------------------------------
 
 
 @contextmanager
-def _fast_sqlite() -> Iterator[None]:
-    """On SQLite, skip the fsync per chunk and give the load a large page cache while it runs.
+def _fast_database() -> Iterator[None]:
+    """Skip the wait for the disk at every commit while the load runs (SQLite: also a large page cache).
 
-    Demo data can be loaded again if the machine dies mid-load; WAL keeps the file consistent either way.
+    Demo data can be loaded again if the machine dies mid-load; WAL keeps the database consistent either way.
     """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            synchronous_commit = str(cursor.fetchone()[0])
+            cursor.execute("SET synchronous_commit = off")
+        try:
+            yield
+        finally:
+            if not connection.needs_rollback:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [synchronous_commit])
+        return
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
@@ -985,6 +1212,9 @@ def _fast_sqlite() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size={cache_size:d}")
 
 
+DROP_INDEXES_FROM = 50_000  # loads this large (and as large as the data) drop secondary indexes, rebuild them
+
+
 def load_demo(
     *,
     customers: int,
@@ -993,8 +1223,13 @@ def load_demo(
     interactions_per_customer: float = DEFAULT_INTERACTIONS,
     manager_password: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    drop_indexes: bool | None = None,
 ) -> DemoResult:
-    """Add ``customers`` demo customers (and their account managers and catalogues when missing)."""
+    """Add ``customers`` demo customers (and their account managers and catalogues when missing).
+
+    ``drop_indexes`` (default: for ``DROP_INDEXES_FROM`` customers or more, and at least as many as there are)
+    drops the secondary indexes of the customer tables during the load and builds them again at the end.
+    """
     started = time.monotonic()
     result = DemoResult()
     managers = [u.pk for u in ensure_managers(max(0, users), seed=seed, password=manager_password)]
@@ -1038,8 +1273,6 @@ def load_demo(
                 "is_primary",
             ),
         ),
-        "interaction": _Table(Interaction, _INTERACTION_COLUMNS),
-        "timeline": _Table(TimelineEntry, _TIMELINE_COLUMNS),
         "special_date": _Table(
             SpecialDate, ("id", "customer_id", "kind", "label", "year", "month", "day", "month_day")
         ),
@@ -1061,8 +1294,16 @@ def load_demo(
         "tags": _m2m_table(Customer, "tags"),
         "roles": _m2m_table(Customer, "roles"),
     }
+    interaction_table = Interaction._meta.db_table
+    timeline_table = TimelineEntry._meta.db_table
+    if drop_indexes is None:  # worth it when the load at least doubles the customers
+        drop_indexes = customers >= max(DROP_INDEXES_FROM, Customer.objects.count())
     writer = _Writer()
-    with bulk_loading(), _fast_sqlite():
+    with (
+        _fast_database(),
+        bulk_loading(drop_indexes=drop_indexes),
+        _InteractionSql(ctx) as interactions,
+    ):
         done = 0
         chunk_index = 0
         while done < customers:
@@ -1083,12 +1324,21 @@ def load_demo(
                     ("tags", chunk.tags),
                     ("roles", chunk.roles),
                     ("relationship", chunk.relationships),
-                    ("interaction", chunk.interactions),
-                    ("timeline", chunk.timeline),
                 ):
                     writer.insert(tables[name], rows)
                     if name in ids:
                         writer.used(tables[name].name, ids[name], len(rows))
+                first_interaction = writer.ids(interaction_table)
+                first_entry = writer.ids(timeline_table)
+                added = interactions.insert(
+                    first_customer=ids["customer"],
+                    last_customer=ids["customer"] + size - 1,
+                    position=done,
+                    first_id=first_interaction,
+                    first_entry=first_entry,
+                )
+                writer.used(interaction_table, first_interaction, added)
+                writer.used(timeline_table, first_entry, added)
             if not result.first_number:
                 result.first_number = numbers[0]
             result.last_number = numbers[-1]
@@ -1098,7 +1348,7 @@ def load_demo(
             result.phones += len(chunk.phones)
             result.emails += len(chunk.emails)
             result.addresses += len(chunk.addresses)
-            result.interactions += len(chunk.interactions)
+            result.interactions += added
             result.relationships += len(chunk.relationships)
             result.special_dates += len(chunk.special_dates)
             done += size

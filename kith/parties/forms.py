@@ -397,6 +397,7 @@ class CustomerFilterForm(forms.Form):
     sort = forms.CharField(label=_("Sort by"), required=False)
 
     SORT_CHOICES = [
+        ("", _("Automatic: by name, newest first when searching")),
         ("name", _("Name A–Z")),
         ("-name", _("Name Z–A")),
         ("number", _("Number ascending")),

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
@@ -32,8 +33,9 @@ SORTS = {
     "-name": ("-search_name", "-id"),
     "number": ("customer_number",),
     "-number": ("-customer_number",),
-    "created": ("created_at", "id"),
-    "-created": ("-created_at", "-id"),
+    # ids follow creation (created_at is stamped at insert), and text matches stream in id order cheaply
+    "created": ("id",),
+    "-created": ("-id",),
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
 }
@@ -54,7 +56,11 @@ class CustomerFilters:
     created_to: dt.date | None = None
     updated_from: dt.date | None = None
     updated_to: dt.date | None = None
-    sort: str = "name"
+    sort: str = ""  # "": by name, or newest first when searching (see ``effective_sort``)
+
+    @property
+    def effective_sort(self) -> str:
+        return self.sort or ("-created" if self.q else "name")
 
     @classmethod
     def from_params(cls, params: Any) -> CustomerFilters:
@@ -99,7 +105,7 @@ class CustomerFilters:
             created_to=date("created_to"),
             updated_from=date("updated_from"),
             updated_to=date("updated_to"),
-            sort=text("sort") or "name",
+            sort=text("sort"),
         )
         if filters.kind and filters.kind not in CustomerKind.values:
             errors["kind"] = [_("Choose person or company.")]
@@ -108,7 +114,7 @@ class CustomerFilters:
         for key in filters.custom:
             if not _CUSTOM_KEY.fullmatch(key):
                 errors[f"cf_{key}"] = [_("There is no custom field “%(key)s”.") % {"key": key}]
-        if filters.sort not in SORTS:
+        if filters.sort and filters.sort not in SORTS:
             errors["sort"] = [_("Sort by one of: %(keys)s.") % {"keys": ", ".join(SORTS)}]
         if errors:
             raise ValidationError(errors)
@@ -166,11 +172,68 @@ def _name_match(key: str) -> Q | None:
     return search.prefix_q("search_name", key)  # "张三", "li": names starting with it
 
 
-def _branches(q: str) -> list[Q]:
+@dataclass(frozen=True)
+class _Stream:
+    """A name match read from the trigram index in id order (SQLite), checked against the filters in batches.
+
+    FTS5 walks its lists of row ids backwards or forwards and stops early, so "newest first" pages of a
+    broad match cost the same as narrow ones, wherever the names sort.
+    """
+
+    groups: tuple[tuple[str, ...], ...]  # words of 3+ characters, for the index
+    rest: Q  # the rest of the condition (short words), checked with the filters
+    q: Q  # the whole condition, for counting
+
+    BATCH = 256
+    ROUNDS = 40
+
+    def ids(self, qs: QuerySet[Customer], *, descending: bool, after: int | None, limit: int) -> list[int]:
+        found: list[int] = []
+        index = _name_index()
+        for _round in range(self.ROUNDS):
+            batch = search.fts_ids(index, self.groups, descending=descending, after=after, limit=self.BATCH)
+            if not batch:
+                return found
+            ok = set(qs.filter(self.rest, pk__in=batch).values_list("id", flat=True))
+            found += [i for i in batch if i in ok]
+            if len(found) >= limit or len(batch) < self.BATCH:
+                return found[:limit]
+            after = batch[-1]
+        # very selective filters on a broad match: let the database do it in one go
+        order = "-id" if descending else "id"
+        return list(qs.filter(self.q).order_by(order).values_list("id", flat=True)[:limit])
+
+
+def _streamable(key: str, order: tuple[str, ...]) -> _Stream | None:
+    if connection.vendor != "sqlite" or order not in (("id",), ("-id",)):
+        return None
+    parts = key.split()
+    groups = tuple((w,) for w in parts if len(w) >= search.MIN_TRIGRAM)
+    if not groups:
+        return None
+    rest = Q()
+    for w in parts:
+        if len(w) < search.MIN_TRIGRAM:
+            rest &= Q(search_name__contains=w)
+    whole = search.contains_all_q(_name_index(), [[w] for w in parts])
+    return _Stream(groups=groups, rest=rest, q=whole)
+
+
+def _number_q(q: str) -> Q | None:
+    """Customer numbers always carry their sequence digits and never spaces."""
+    if any(ch.isdigit() for ch in q) and not any(ch.isspace() for ch in q) and "@" not in q:
+        return Q(customer_number__in={q, q.upper()})
+    return None
+
+
+def _branches(
+    q: str, order: tuple[str, ...] = ("search_name", "id"), *, with_number: bool = True
+) -> list[Q | _Stream]:
     """Each way the search box text can match, as separate index-friendly conditions (merged by the caller)."""
-    branches = []
-    if any(ch.isdigit() for ch in q):  # customer numbers always carry their sequence digits
-        branches.append(Q(customer_number__in={q, q.upper()}))
+    branches: list[Q | _Stream] = []
+    number = _number_q(q) if with_number else None
+    if number is not None:
+        branches.append(number)
     if "@" in q:
         branches.append(Q(pk__in=Email.objects.filter(address_key=q.casefold()).values("customer_id")))
         return branches
@@ -311,18 +374,27 @@ def _keyset(order: tuple[str, ...], values: list[Any]) -> Q:
 
 
 def _page(
-    qs: QuerySet[Customer], branches: list[Q], order: tuple[str, ...], limit: int
+    qs: QuerySet[Customer],
+    branches: list[Q | _Stream],
+    order: tuple[str, ...],
+    limit: int,
+    after: list[Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The first ``limit`` rows of the union of ``branches``: one ordered, limited query per branch, merged.
 
     Each branch is answered by its own index (number, phone, email, trigram, pinyin) and stops after
     ``limit`` rows, so a broad substring never forces a sort of every match.
     """
-    if len(branches) == 1:
+    if len(branches) == 1 and isinstance(branches[0], Q):
         return list(qs.filter(branches[0]).order_by(*order).values(*ROW_FIELDS)[:limit])
     names = tuple(dict.fromkeys([n.lstrip("-") for n in order] + ["id"]))
     keys: dict[int, tuple[Any, ...]] = {}
     for branch in branches:
+        if isinstance(branch, _Stream):  # order is by id alone here
+            start = int(after[0]) if after else None
+            for pk in branch.ids(qs, descending=order[0].startswith("-"), after=start, limit=limit):
+                keys.setdefault(pk, (pk,))
+            continue
         # ids and sort keys only: answered from the indexes; full rows are read for one page below
         for row in qs.filter(branch).order_by(*order).values_list(*names)[:limit]:
             keys.setdefault(row[-1], row)
@@ -342,25 +414,33 @@ def customer_search(
 ) -> SearchPage:
     """One page of the customers ``user`` may see that match ``filters``, in the chosen order."""
     limit = max(1, min(int(limit), MAX_LIMIT))
-    order = SORTS[filters.sort]
+    order = SORTS[filters.effective_sort]
     base = _filtered(user, filters)
     typo = False
     qs = base
+    values: list[Any] | None = None
     if cursor:
         values, typo = _decode_cursor(cursor, order)
         qs = qs.filter(_keyset(order, values))
-    branches: list[Q] = [Q()]
+    branches: list[Q | _Stream] = [Q()]
+    number = _number_q(filters.q) if filters.q and not cursor else None
+    if number is not None:
+        # a customer number typed in full is the customer wanted: one indexed lookup answers it
+        exact = list(qs.filter(number).values(*ROW_FIELDS)[:1])
+        if exact:
+            _attach_contacts(exact)
+            return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
     if filters.q:
-        branches = _branches(filters.q)
+        branches = _branches(filters.q, order, with_number=number is None)
         if typo:
             branches = [_typo_branch(filters.q) or Q(pk__in=[])]
-    rows = _page(qs, branches, order, limit + 1)
+    rows = _page(qs, branches, order, limit + 1, values)
     corrected = typo
     if not rows and filters.q and not cursor:
         fixed = _typo_branch(filters.q)
         if fixed is not None:
             branches, corrected = [fixed], True
-            rows = _page(qs, branches, order, limit + 1)
+            rows = _page(qs, branches, order, limit + 1, values)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -371,7 +451,7 @@ def customer_search(
     if with_total:
         union = Q()
         for branch in branches:
-            union |= branch
+            union |= branch.q if isinstance(branch, _Stream) else branch
         total = base.filter(union).count()
     return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
 

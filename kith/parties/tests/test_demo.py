@@ -9,10 +9,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from kith.core.models import TimelineEntry
+from kith.core import search
+from kith.core.models import SiteSetting, TimelineEntry
+from kith.parties import demo
 from kith.parties.demo import load_demo
 from kith.parties.models import (
     Customer,
@@ -24,9 +27,11 @@ from kith.parties.models import (
     SpecialDate,
 )
 from kith.parties.selectors import anniversaries_upcoming
+from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.parties.services.contact_points import normalise_email, normalise_phone
 from kith.parties.services.custom_fields import clean_custom_data
 from kith.parties.services.interactions import timeline_kind
+from kith.parties.services.search_index import customer_tables
 from kith.parties.services.search_keys import name_keys
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +185,68 @@ def test_a_fresh_database_gets_the_same_numbers(loaded):
     load_demo(customers=N, seed=7, users=4)
     again = list(Customer.objects.order_by("customer_number").values_list("customer_number", "display_name"))
     assert again == first
+
+
+def _upkeep() -> set[str]:
+    """Names of the secondary indexes (and PostgreSQL foreign keys) of the customer tables."""
+    return {name for name, _create, _drop in search._load_upkeep(customer_tables())}
+
+
+def _find(user, q: str) -> list[str]:
+    page = customer_search(user=user, filters=CustomerFilters.from_params({"q": q}), limit=500)
+    return [row["display_name"] for row in page.rows]
+
+
+def test_the_database_hashes_like_python():
+    values = [0, 1, 2, 12345, 2**31 - 1, 2**32 - 1, 2**32 + 7, 9_876_543_210]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(demo._mix32_sql(str(v)) for v in values))
+        assert [int(v) for v in cursor.fetchone()] == [demo._mix32(v) for v in values]
+
+
+def test_a_large_load_rebuilds_what_it_dropped_and_search_finds_its_customers(user):
+    before = _upkeep()
+    assert any(name.endswith("_idx") for name in before)
+    if connection.vendor == "postgresql":
+        assert "parties_customer_search_name_trgm" in before
+    load_demo(customers=200, seed=3, users=2, drop_indexes=True)
+    assert _upkeep() == before
+    assert not SiteSetting.objects.filter(key=search._DROPPED_KEY).exists()
+    assert not any(search.ensure_index(index) for index in search._indexes.values())  # nothing to repair
+    acme = Customer.objects.filter(kind="company").order_by("id")[0]
+    word = max(acme.search_name.split(), key=len)
+    assert len(word) >= 4
+    assert acme.display_name in _find(user, word[1:])  # a fragment of the name
+    assert acme.display_name in _find(user, acme.phones.get(is_primary=True).number)
+    assert (
+        Interaction.objects.filter(customer=acme).count()
+        == TimelineEntry.objects.filter(
+            subject_id=acme.pk, subject_type=ContentType.objects.get_for_model(Customer)
+        ).count()
+    )
+
+
+def test_what_a_failed_load_dropped_comes_back(monkeypatch):
+    before = _upkeep()
+
+    def broken(self, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo._InteractionSql, "insert", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        load_demo(customers=50, seed=3, users=2, drop_indexes=True)
+    assert _upkeep() == before
+    assert not SiteSetting.objects.filter(key=search._DROPPED_KEY).exists()
+
+
+def test_what_a_killed_load_dropped_comes_back_with_migrate():
+    before = _upkeep()
+    definitions = search._load_upkeep(customer_tables())
+    search._remember_dropped(definitions)  # as the load does before it drops them ...
+    with connection.cursor() as cursor:
+        for _name, _create, drop in definitions:
+            cursor.execute(drop)
+    assert not _upkeep()  # ... and then it was killed
+    search.ensure_indexes()  # what every migrate runs
+    assert _upkeep() == before
+    assert not SiteSetting.objects.filter(key=search._DROPPED_KEY).exists()

@@ -204,14 +204,17 @@ def test_merged_branches_keep_the_order_and_pages(user):
         ("Colin", "Ray"),
     ]:
         person(user, family_name=family, given_name=given)
-    names = find(user, "lin", limit=100)
+    names = find(user, "lin", limit=100, sort="name")
     assert sorted(names, key=lambda n: Customer.objects.get(display_name=n).search_name) == names
     assert set(names) == {"林一", "林二", "Anna Lindqvist", "Max Berlin", "Ray Colin"}
     paged: list[str] = []
     cursor = None
     while True:
         page = customer_search(
-            user=user, filters=CustomerFilters.from_params({"q": "lin"}), cursor=cursor, limit=2
+            user=user,
+            filters=CustomerFilters.from_params({"q": "lin", "sort": "name"}),
+            cursor=cursor,
+            limit=2,
         )
         paged += [r["display_name"] for r in page.rows]
         if not (cursor := page.next_cursor):
@@ -305,7 +308,30 @@ def test_broad_matches_walk_the_order_with_the_same_result(user, monkeypatch):
     for i in range(6):
         person(user, family_name=f"Walker{i}", given_name="Anna")
     person(user, family_name="Other", given_name="Bob")
-    narrow = find(user, "walker")
+    narrow = find(user, "walker", sort="name")
     monkeypatch.setattr(search, "BROAD", 3)  # every match set of 3+ rows now counts as broad
-    assert find(user, "walker") == narrow == [f"Anna Walker{i}" for i in range(6)]
-    assert find(user, "anna walk", limit=2) == narrow[:2]
+    assert find(user, "walker", sort="name") == narrow == [f"Anna Walker{i}" for i in range(6)]
+    assert find(user, "anna walk", limit=2, sort="name") == narrow[:2]
+
+
+def test_searching_defaults_to_newest_first_and_streams_through_filters(user, monkeypatch):
+    from kith.parties.selectors import search as selector
+
+    made = [person(user, family_name=f"Streamer{i}", given_name="Ann") for i in range(9)]
+    for customer in made[::3]:
+        services.customer_set_status(actor=user, customer=customer, status="active", expected_version=None)
+    newest_first = [c.display_name for c in reversed(made)]
+    assert find(user, "streamer") == newest_first
+    assert find(user, "ann streamer", limit=4) == newest_first[:4]  # short word checked per batch
+    monkeypatch.setattr(selector._Stream, "BATCH", 2)  # many small batches, filters applied to each
+    assert find(user, "streamer", status="active") == [c.display_name for c in reversed(made[::3])]
+    assert find(user, "streamer", sort="created") == [c.display_name for c in made]
+    paged, cursor = [], None
+    while True:
+        page = customer_search(
+            user=user, filters=CustomerFilters.from_params({"q": "streamer"}), cursor=cursor, limit=2
+        )
+        paged += [r["display_name"] for r in page.rows]
+        if not (cursor := page.next_cursor):
+            break
+    assert paged == newest_first

@@ -35,7 +35,7 @@ from kith.parties.views import htmx_target
 
 PAGE_SIZE = 25
 AUTOCOMPLETE_SIZE = 8
-DEFAULT_SORT = "name"
+DEFAULT_SORT = ""
 
 
 def _decorate_rows(rows: list[dict[str, Any]], owners: dict[int, str]) -> list[dict[str, Any]]:
