@@ -47,6 +47,7 @@ from kith.parties.models import (
 )
 from kith.parties.selectors import anniversaries_on, anniversaries_upcoming, relationships_of
 from kith.parties.selectors import catalogues as catalogue_selectors
+from kith.parties.selectors.anniversaries import anniversaries_count
 from kith.parties.selectors.customers import customer_page, customers_for
 from kith.parties.selectors.records import (
     interaction_list,
@@ -73,6 +74,12 @@ def _errors(*codes: int) -> dict[int, Any]:
 
 def _results(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
     return inline_serializer(name=name, fields={"results": child(many=True)})
+
+
+def _counted(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
+    return inline_serializer(
+        name=name, fields={"results": child(many=True), "total": serializers.IntegerField()}
+    )
 
 
 def _bad(field: str, message: str) -> exceptions.ValidationError:
@@ -731,10 +738,11 @@ class _AnniversaryQuery(serializers.Serializer):
     start = serializers.DateField(required=False)
     days = serializers.IntegerField(required=False, min_value=1, max_value=366)
     owner = serializers.IntegerField(required=False, min_value=1, max_value=_BIGINT)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
 
-def _anniversaries(rows: list[Any]) -> dict[str, Any]:
-    return {"results": [dict(s.AnniversarySerializer(a).data) for a in rows]}
+def _anniversaries(rows: list[Any], total: int) -> dict[str, Any]:
+    return {"results": [dict(s.AnniversarySerializer(a).data) for a in rows], "total": total}
 
 
 class AnniversariesOnView(KithAPIView):
@@ -743,15 +751,18 @@ class AnniversariesOnView(KithAPIView):
         parameters=[
             OpenApiParameter("date", OpenApiTypes.DATE, description=gettext_lazy("Default: today.")),
             OpenApiParameter("owner", int, description=gettext_lazy("Account manager id.")),
+            OpenApiParameter("limit", int, description=gettext_lazy("1 to 1000, default 200.")),
         ],
-        responses={200: _results("AnniversaryList", s.AnniversarySerializer), **_errors(400, 401)},
+        responses={200: _counted("AnniversaryList", s.AnniversarySerializer), **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
         query = validated(_AnniversaryQuery, request.query_params)
+        day = query.get("date") or timezone.localdate()
         rows = anniversaries_on(
-            user=request.user, date=query.get("date") or timezone.localdate(), owner_id=query.get("owner")
+            user=request.user, date=day, owner_id=query.get("owner"), limit=query.get("limit") or 200
         )
-        return Response(_anniversaries(rows))
+        total = anniversaries_count(user=request.user, start=day, owner_id=query.get("owner"))
+        return Response(_anniversaries(rows, total))
 
 
 class AnniversariesUpcomingView(KithAPIView):
@@ -761,18 +772,23 @@ class AnniversariesUpcomingView(KithAPIView):
             OpenApiParameter("days", int, description=gettext_lazy("1 to 366, default 7.")),
             OpenApiParameter("start", OpenApiTypes.DATE, description=gettext_lazy("Default: today.")),
             OpenApiParameter("owner", int, description=gettext_lazy("Account manager id.")),
+            OpenApiParameter("limit", int, description=gettext_lazy("1 to 1000, default 200.")),
         ],
-        responses={200: _results("AnniversaryUpcomingList", s.AnniversarySerializer), **_errors(400, 401)},
+        responses={200: _counted("AnniversaryUpcomingList", s.AnniversarySerializer), **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
         query = validated(_AnniversaryQuery, request.query_params)
+        start = query.get("start") or timezone.localdate()
+        days = query.get("days") or 7
         rows = anniversaries_upcoming(
             user=request.user,
-            start=query.get("start") or timezone.localdate(),
-            days=query.get("days") or 7,
+            start=start,
+            days=days,
             owner_id=query.get("owner"),
+            limit=query.get("limit") or 200,
         )
-        return Response(_anniversaries(rows))
+        total = anniversaries_count(user=request.user, start=start, days=days, owner_id=query.get("owner"))
+        return Response(_anniversaries(rows, total))
 
 
 # --- catalogues (read: any signed-in user; write: catalogue administrators) ---------------------

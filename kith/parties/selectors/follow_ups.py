@@ -5,22 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q
+
 from kith.parties.choices import CustomerStatus
 from kith.parties.models import Interaction
-from kith.parties.selectors.customers import customers_for
+from kith.parties.selectors.customers import visible_customers_q
 
 
 def follow_ups_due(
     *, user: Any, start: dt.date, end: dt.date, owner_id: int | None = None, limit: int = 20
 ) -> list[Interaction]:
     """Interactions to follow up between ``start`` and ``end`` (inclusive), soonest first, one query."""
-    visible = customers_for(user).exclude(status=CustomerStatus.ARCHIVED)
+    condition = visible_customers_q(user, via="customer__") & ~Q(customer__status=CustomerStatus.ARCHIVED)
     if owner_id is not None:
-        visible = visible.filter(owner_id=owner_id)
+        condition &= Q(customer__owner_id=owner_id)
     return list(
-        Interaction.objects.filter(
-            follow_up_date__gte=start, follow_up_date__lte=end, customer__in=visible.values("pk")
-        )
+        Interaction.objects.filter(condition, follow_up_date__gte=start, follow_up_date__lte=end)
         .select_related("customer")
         .only(
             "id",

@@ -84,3 +84,23 @@ def test_leap_day_without_year_is_allowed(user):
     customer = person(user)
     row = services.special_date_add(actor=user, customer=customer, kind="wedding", month=2, day=29)
     assert row.month_day == 229
+
+
+def test_limited_lists_read_days_in_order_and_counts_can_stop_early(user):
+    from kith.parties.selectors.anniversaries import anniversaries_count
+
+    for i in range(4):
+        person(user, given_name=f"Dec{i}", birth_date="1985-12-30")
+    jan = person(user, given_name="Jan", birth_date="1980-01-02")
+    archived = person(user, given_name="Gone", birth_date="1980-01-02")
+    services.customer_set_status(actor=user, customer=archived, status="archived", expected_version=None)
+    start = dt.date(2026, 12, 28)
+    everything = anniversaries_upcoming(user=user, start=start, days=7)
+    assert [a.display_name for a in everything][-1] == jan.display_name
+    assert len(everything) == 5  # the archived customer is left out
+    first = anniversaries_upcoming(user=user, start=start, days=7, limit=3)
+    assert [a.date for a in first] == [dt.date(2026, 12, 30)] * 3
+    assert anniversaries_upcoming(user=user, start=start, days=7, limit=50) == everything
+    assert anniversaries_count(user=user, start=start, days=7) == 5
+    assert anniversaries_count(user=user, start=start, days=7, cap=2) == 2
+    assert anniversaries_count(user=user, start=dt.date(2027, 1, 2)) == 1

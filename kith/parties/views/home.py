@@ -12,13 +12,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from kith.parties.selectors.anniversaries import MAX_DAYS, anniversaries_on, anniversaries_upcoming
+from kith.parties.selectors.anniversaries import (
+    MAX_DAYS,
+    anniversaries_count,
+    anniversaries_on,
+    anniversaries_upcoming,
+)
 from kith.parties.selectors.follow_ups import follow_ups_due
 from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.security.rules import can_administer_catalogues
 
 HOME_DAYS = 7
 OVERDUE_DAYS = 30
+HOME_ANNIVERSARIES = 12  # the start page lists the first few and says how many there are
+PAGE_ANNIVERSARIES = 200
+COUNT_CAP = 1000  # "1000+" is all a person needs to know
 
 
 def _sees_everyone(user: Any) -> bool:
@@ -31,12 +39,14 @@ def _sees_everyone(user: Any) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     owner_id = None if _sees_everyone(request.user) else request.user.pk
+    upcoming = anniversaries_upcoming(
+        user=request.user, start=today, days=HOME_DAYS, owner_id=owner_id, limit=HOME_ANNIVERSARIES + 1
+    )
     recent = customer_search(user=request.user, filters=CustomerFilters(sort="-updated"), limit=8).rows
     context = {
         "today": today,
-        "anniversaries": anniversaries_upcoming(
-            user=request.user, start=today, days=HOME_DAYS, owner_id=owner_id
-        ),
+        "anniversaries": upcoming[:HOME_ANNIVERSARIES],
+        "more_anniversaries": len(upcoming) > HOME_ANNIVERSARIES,
         "recent": recent,
         "follow_ups": follow_ups_due(
             user=request.user,
@@ -73,14 +83,25 @@ def anniversaries(request: HttpRequest) -> HttpResponse:
     scope = request.GET.get("scope") or ("all" if _sees_everyone(request.user) else "mine")
     owner_id = request.user.pk if scope == "mine" else None
     rows: list[Any] = []
+    total = 0
     single_day = bool(raw_date) and not raw_days
     if not errors:
         if single_day:
-            rows = anniversaries_on(user=request.user, date=start, owner_id=owner_id)
+            rows = anniversaries_on(
+                user=request.user, date=start, owner_id=owner_id, limit=PAGE_ANNIVERSARIES
+            )
+            total = anniversaries_count(user=request.user, start=start, owner_id=owner_id, cap=COUNT_CAP)
         else:
-            rows = anniversaries_upcoming(user=request.user, start=start, days=days, owner_id=owner_id)
+            rows = anniversaries_upcoming(
+                user=request.user, start=start, days=days, owner_id=owner_id, limit=PAGE_ANNIVERSARIES
+            )
+            total = anniversaries_count(
+                user=request.user, start=start, days=days, owner_id=owner_id, cap=COUNT_CAP
+            )
     context = {
         "rows": rows,
+        "total": total,
+        "count_cap": COUNT_CAP,
         "errors": errors,
         "start": start,
         "end": start + dt.timedelta(days=days - 1),
