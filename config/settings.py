@@ -152,6 +152,8 @@ USE_I18N = True
 USE_TZ = True
 
 # --- static -------------------------------------------------------------------------------------
+FORM_RENDERER = "kith.core.forms_renderer.FastWidgetRenderer"
+
 STATIC_URL = "static/"
 # `kith collectstatic` target; the assets are served from the apps without it
 STATIC_ROOT = INSTANCE_DIR / "static"
