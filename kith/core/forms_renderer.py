@@ -56,7 +56,9 @@ def _select(widget: dict[str, Any]) -> str:
 def _textarea(widget: dict[str, Any]) -> str:
     value = widget.get("value")
     body = conditional_escape(value) if value else ""
-    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{body}</textarea>'
+    return (
+        f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{body}</textarea>'
+    )
 
 
 _INPUTS = {
