@@ -94,10 +94,15 @@ def allocate_customer_numbers(count: int = 1) -> list[str]:
         numbers = [
             pattern.render(seq, year=now.year, month=now.month) for seq in range(last - count + 1, last + 1)
         ]
-        # A pattern changed back and forth could meet numbers already given: skip past them.
-        taken = set(
-            Customer.objects.filter(customer_number__in=numbers).values_list("customer_number", flat=True)
-        )
+        # A pattern changed back and forth could meet numbers already given: skip past them. One range
+        # probe on the unique index clears a whole block in the usual case; only then check each number.
+        taken: set[str] = set()
+        if Customer.objects.filter(
+            customer_number__gte=min(numbers), customer_number__lte=max(numbers)
+        ).exists():
+            taken = set(
+                Customer.objects.filter(customer_number__in=numbers).values_list("customer_number", flat=True)
+            )
         if taken:
             free = [n for n in numbers if n not in taken]
             return free + allocate_customer_numbers(count - len(free))

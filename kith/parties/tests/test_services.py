@@ -168,3 +168,10 @@ def test_owner_must_be_an_active_user(user, django_user_model):
         person(user, owner="nobody")
     assert person(user, owner=user.pk).owner == user
     assert person(user).owner == user  # defaults to whoever creates it
+
+
+def test_numbers_already_given_under_another_pattern_are_skipped(user):
+    set_pattern("A{seq:02}")
+    assert [person(user).customer_number for _ in range(2)] == ["A01", "A02"]
+    set_pattern("A0{seq}")  # a new sequence whose first numbers were given already
+    assert person(user).customer_number == "A03"
