@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustomerKind(models.TextChoices):
@@ -65,7 +66,7 @@ class Source(models.TextChoices):
 class PhoneLabel(models.TextChoices):
     MOBILE = "mobile", _("Mobile")
     WORK = "work", _("Work")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("phone or address", "Home")
     FAX = "fax", _("Fax")
     OTHER = "other", _("Other")
 
@@ -79,7 +80,7 @@ class EmailLabel(models.TextChoices):
 
 class AddressLabel(models.TextChoices):
     OFFICE = "office", _("Office")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("phone or address", "Home")
     BILLING = "billing", _("Billing")
     SHIPPING = "shipping", _("Shipping")
     OTHER = "other", _("Other")
