@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kith.core import search
@@ -160,7 +160,15 @@ def _name_index() -> search.TextIndex:
     return search.text_index(Customer, "search_name")
 
 
-def _name_match(key: str) -> Q | None:
+@dataclass(frozen=True)
+class _Prefix:
+    """A "starts with" range. Paged by id, PostgreSQL would walk the whole primary key backwards looking
+    for the few rows of a rare range; those are read from the range's own index and sorted instead."""
+
+    q: Q
+
+
+def _name_match(key: str) -> Q | _Prefix | None:
     """Names containing every word of ``key`` (words of 3+ characters use the trigram index)."""
     if not key:
         return None
@@ -169,7 +177,7 @@ def _name_match(key: str) -> Q | None:
         return search.contains_all_q(_name_index(), [[w] for w in parts])
     if len(key) >= search.MIN_TRIGRAM:  # "li na": the phrase as a whole
         return search.contains_all_q(_name_index(), [[key]])
-    return search.prefix_q("search_name", key)  # "张三", "li": names starting with it
+    return _Prefix(search.prefix_q("search_name", key))  # "张三", "li": names starting with it
 
 
 @dataclass(frozen=True)
@@ -230,11 +238,14 @@ def _number_q(q: str) -> Q | None:
     return None
 
 
+Branch = Q | _Stream | _Prefix
+
+
 def _branches(
     q: str, order: tuple[str, ...] = ("search_name", "id"), *, with_number: bool = True
-) -> list[Q | _Stream]:
+) -> list[Branch]:
     """Each way the search box text can match, as separate index-friendly conditions (merged by the caller)."""
-    branches: list[Q | _Stream] = []
+    branches: list[Branch] = []
     number = _number_q(q) if with_number else None
     if number is not None:
         branches.append(number)
@@ -261,8 +272,7 @@ def _branches(
         branches.append(name)
     compact = key.replace(" ", "")
     if len(compact) == 2 and compact.isascii() and compact.isalpha():  # too short for the trigram index
-        branches.append(search.prefix_q("search_initials", compact))
-        branches.append(search.prefix_q("search_pinyin", compact))
+        branches.append(_Prefix(search.prefix_q("search_initials", compact)))
     return branches or [Q(pk__in=[])]
 
 
@@ -379,7 +389,7 @@ def _keyset(order: tuple[str, ...], values: list[Any]) -> Q:
 
 def _page(
     qs: QuerySet[Customer],
-    branches: list[Q | _Stream],
+    branches: list[Branch],
     order: tuple[str, ...],
     limit: int,
     after: list[Any] | None = None,
@@ -389,7 +399,7 @@ def _page(
     Each branch is answered by its own index (number, phone, email, trigram, pinyin) and stops after
     ``limit`` rows, so a broad substring never forces a sort of every match.
     """
-    if len(branches) == 1 and isinstance(branches[0], Q):
+    if len(branches) == 1 and isinstance(branches[0], Q):  # one plain condition: rows in one query
         return list(qs.filter(branches[0]).order_by(*order).values(*ROW_FIELDS)[:limit])
     names = tuple(dict.fromkeys([n.lstrip("-") for n in order] + ["id"]))
     keys: dict[int, tuple[Any, ...]] = {}
@@ -399,8 +409,19 @@ def _page(
             for pk in branch.ids(qs, descending=order[0].startswith("-"), after=start, limit=limit):
                 keys.setdefault(pk, (pk,))
             continue
+        ordering: list[Any] = list(order)
+        if isinstance(branch, _Prefix):
+            branch = branch.q
+            # PostgreSQL: a rare range is read from its own index and sorted; a broad one walks the ids
+            if (
+                connection.vendor == "postgresql"
+                and order in (("id",), ("-id",))
+                and qs.filter(branch).order_by()[: search.BROAD].count() < search.BROAD
+            ):
+                by = F("id") + 0  # same order, but not the primary key's index
+                ordering = [by.desc() if order[0].startswith("-") else by.asc()]
         # ids and sort keys only: answered from the indexes; full rows are read for one page below
-        for row in qs.filter(branch).order_by(*order).values_list(*names)[:limit]:
+        for row in qs.filter(branch).order_by(*ordering).values_list(*names)[:limit]:
             keys.setdefault(row[-1], row)
     ordered = sorted(keys.values(), reverse=order[0].startswith("-"))
     ids = [row[-1] for row in ordered][:limit]
@@ -426,7 +447,7 @@ def customer_search(
     if cursor:
         values, typo = _decode_cursor(cursor, order)
         qs = qs.filter(_keyset(order, values))
-    branches: list[Q | _Stream] = [Q()]
+    branches: list[Branch] = [Q()]
     number = _number_q(filters.q) if filters.q and not cursor else None
     if number is not None:
         # a customer number typed in full is the customer wanted: one indexed lookup answers it
@@ -455,7 +476,7 @@ def customer_search(
     if with_total:
         union = Q()
         for branch in branches:
-            union |= branch.q if isinstance(branch, _Stream) else branch
+            union |= branch if isinstance(branch, Q) else branch.q
         total = base.filter(union).count()
     return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
 
