@@ -207,13 +207,11 @@ def add_words(index: TextIndex, texts: Iterable[str]) -> None:
     from kith.core.models import SearchWord
 
     new = {w for text in texts for w in words(text) if 2 <= len(w) <= 60}
-    if not new:
-        return
-    known = set(SearchWord.objects.filter(scope=index.scope, word__in=new).values_list("word", flat=True))
-    SearchWord.objects.bulk_create(
-        [SearchWord(scope=index.scope, word=w, first=w[0], length=len(w), uses=1) for w in new - known],
-        ignore_conflicts=True,
-    )
+    if new:  # known words are skipped by the unique constraint: one statement, no read first
+        SearchWord.objects.bulk_create(
+            [SearchWord(scope=index.scope, word=w, first=w[0], length=len(w), uses=1) for w in sorted(new)],
+            ignore_conflicts=True,
+        )
 
 
 def rebuild_vocabulary(index: TextIndex) -> int:

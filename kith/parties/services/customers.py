@@ -282,8 +282,12 @@ def _replace_children(
     phones: list[Phone] | None,
     emails: list[Email] | None,
     addresses: list[Address] | None,
+    *,
+    new: bool = False,
 ) -> list[str]:
-    """Replace the given contact-point lists; return the names of those that really changed."""
+    """Replace the given contact-point lists; return the names of those that really changed.
+
+    ``new``: the customer was just created, so there is nothing to compare with or remove."""
     changed: list[str] = []
     groups: list[tuple[str, Any, list[Any] | None]] = [
         ("phones", Phone, phones),
@@ -293,14 +297,18 @@ def _replace_children(
     for name, model, rows in groups:
         if rows is None:
             continue
-        keys = _CONTACT_KEYS[model]
-        current = [
-            tuple(values)
-            for values in model.objects.filter(customer=customer).order_by("id").values_list(*keys)
-        ]
-        if current == [tuple(getattr(r, k) for k in keys) for r in rows]:
-            continue
-        model.objects.filter(customer=customer).delete()
+        if new:
+            if not rows:
+                continue
+        else:
+            keys = _CONTACT_KEYS[model]
+            current = [
+                tuple(values)
+                for values in model.objects.filter(customer=customer).order_by("id").values_list(*keys)
+            ]
+            if current == [tuple(getattr(r, k) for k in keys) for r in rows]:
+                continue
+            model.objects.filter(customer=customer).delete()
         for row in rows:
             row.customer = customer
         model.objects.bulk_create(rows)
@@ -432,9 +440,9 @@ def customer_create(
     _apply_search_keys(customer)
     customer.save()
     learn_names(customer.search_name)
-    _replace_children(customer, phone_rows, email_rows, address_rows)
+    _replace_children(customer, phone_rows, email_rows, address_rows, new=True)
     _apply_classification(customer, chosen)
-    sync_derived_dates(customer)
+    sync_derived_dates(customer, new=True)
     return customer
 
 

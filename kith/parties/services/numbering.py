@@ -88,8 +88,10 @@ def allocate_customer_numbers(count: int = 1) -> list[str]:
     now = timezone.now()
     scope = pattern.scope(year=now.year, month=now.month)
     with transaction.atomic():
-        CustomerNumberSequence.objects.get_or_create(scope=scope)
-        CustomerNumberSequence.objects.filter(scope=scope).update(last_value=F("last_value") + count)
+        bumped = CustomerNumberSequence.objects.filter(scope=scope).update(last_value=F("last_value") + count)
+        if not bumped:  # the first number of this scope
+            CustomerNumberSequence.objects.get_or_create(scope=scope)
+            CustomerNumberSequence.objects.filter(scope=scope).update(last_value=F("last_value") + count)
         last = CustomerNumberSequence.objects.values_list("last_value", flat=True).get(scope=scope)
         numbers = [
             pattern.render(seq, year=now.year, month=now.month) for seq in range(last - count + 1, last + 1)

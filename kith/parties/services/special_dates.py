@@ -14,13 +14,21 @@ from kith.parties.choices import DERIVED_DATE_KINDS, SpecialDateKind
 from kith.parties.models import Customer, SpecialDate
 
 
-def sync_derived_dates(customer: Customer) -> None:
-    """Birthday follows ``birth_date`` and founding day follows ``founded_date``."""
+def sync_derived_dates(customer: Customer, *, new: bool = False) -> None:
+    """Birthday follows ``birth_date`` and founding day follows ``founded_date``.
+
+    ``new``: the customer was just created and has no special dates yet."""
     wanted: dict[str, dt.date | None] = {
         SpecialDateKind.BIRTHDAY: customer.birth_date if customer.is_person else None,
         SpecialDateKind.FOUNDING: customer.founded_date if customer.is_company else None,
     }
-    existing = {d.kind: d for d in SpecialDate.objects.filter(customer=customer, kind__in=DERIVED_DATE_KINDS)}
+    if new and not any(wanted.values()):
+        return
+    existing = (
+        {}
+        if new
+        else {d.kind: d for d in SpecialDate.objects.filter(customer=customer, kind__in=DERIVED_DATE_KINDS)}
+    )
     for kind, date in wanted.items():
         row = existing.get(kind)
         if date is None:
