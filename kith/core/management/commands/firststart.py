@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Any
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         line = "=" * 64
         self.stdout.write(
             self.style.SUCCESS(
-                f"\n{line}\n  Kith is ready.  Sign in at http://127.0.0.1:8000/\n"
+                f"\n{line}\n  Kith is ready.  Sign in at http://127.0.0.1:{os.environ.get('PORT') or 8000}/\n"
                 f"    user:     admin\n    password: {password}\n"
                 f"  (shown once; `kith changepassword admin` sets a new one)\n{line}\n"
             )
