@@ -7,13 +7,16 @@ throughput over HTTP, prints a table and writes ``bench/results/latest.json``. S
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
-DATA_DIR = BENCH_DIR / "data"
-RESULTS_DIR = BENCH_DIR / "results"
+# KITH_BENCH_DATA_DIR / KITH_BENCH_RESULTS_DIR: trial runs (a small --customers) that must not replace the
+# big bench database in bench/data nor bench/results/latest.json.
+DATA_DIR = Path(os.environ.get("KITH_BENCH_DATA_DIR") or BENCH_DIR / "data").resolve()
+RESULTS_DIR = Path(os.environ.get("KITH_BENCH_RESULTS_DIR") or BENCH_DIR / "results").resolve()
 
 
 def venv_bin() -> Path:

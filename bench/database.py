@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import DATA_DIR, ROOT, BenchError, venv_bin
+from bench import BENCH_DIR, DATA_DIR, ROOT, BenchError, venv_bin
 
 SEED = 42
 SECRET_KEY = "kith-bench-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -119,6 +119,8 @@ def make_engine(name: str) -> Engine:
     if name == "sqlite":
         return Engine("sqlite", f"sqlite:///{sqlite_path()}")
     if name == "postgres":
+        if DATA_DIR != BENCH_DIR / "data":  # its marker would be missing: kith_bench would be rebuilt
+            raise BenchError("KITH_BENCH_DATA_DIR is set: PostgreSQL is not run (use --engines sqlite)")
         return Engine("postgres", f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}")
     raise BenchError(f"unknown engine {name!r}: choose sqlite and/or postgres")
 
@@ -249,16 +251,28 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
     return {**record, "reused": False}
 
 
-def prepare(engine: Engine, *, sample: int) -> dict[str, Any]:
-    """Bench user, token and sampled query values, read inside Django by ``bench.prepare``."""
+def prepare(engine: Engine, *, sample: int, busy: int) -> dict[str, Any]:
+    """Bench user, token, sampled query values and ``busy`` customers with >= 50 timeline entries, read (and
+    topped up where needed) inside Django by ``bench.prepare``."""
     out = DATA_DIR / f"{engine.name}-samples.json"
     out.unlink(missing_ok=True)
     python = str(venv_bin() / "python")
     run_logged(
-        [python, "-m", "bench.prepare", "setup", "--out", str(out), "--sample", str(sample)],
+        [
+            python,
+            "-m",
+            "bench.prepare",
+            "setup",
+            "--out",
+            str(out),
+            "--sample",
+            str(sample),
+            "--busy",
+            str(busy),
+        ],
         env=engine.env(),
         log=DATA_DIR / "logs" / f"{engine.name}-prepare.log",
-        title="bench user, token and sample values (bench.prepare setup)",
+        title="bench user, token, sample values and busy customers (bench.prepare setup)",
         echo=False,
     )
     data: dict[str, Any] = json.loads(out.read_text())
