@@ -152,6 +152,9 @@ USE_I18N = True
 USE_TZ = True
 
 # --- static -------------------------------------------------------------------------------------
+# Sessions are read from the cache (Redis when REDIS_URL is set) and written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 FORM_RENDERER = "kith.core.forms_renderer.FastWidgetRenderer"
 
 STATIC_URL = "static/"
