@@ -124,6 +124,13 @@ def _clean_master(kind: str, data: dict[str, Any], *, base: Customer | None) -> 
             value = _owner(value, errors)
         elif value is None:
             value = ""
+        if isinstance(value, str):
+            limit = getattr(Customer._meta.get_field(field), "max_length", None)
+            if limit and len(value) > limit:
+                errors.setdefault(field, []).append(
+                    _("At most %(limit)d characters (this has %(count)d).")
+                    % {"limit": limit, "count": len(value)}
+                )
         values[field] = value
 
     merged = {f: getattr(base, f) for f in allowed} if base is not None else {}

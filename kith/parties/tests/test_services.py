@@ -175,3 +175,14 @@ def test_numbers_already_given_under_another_pattern_are_skipped(user):
     assert [person(user).customer_number for _ in range(2)] == ["A01", "A02"]
     set_pattern("A0{seq}")  # a new sequence whose first numbers were given already
     assert person(user).customer_number == "A03"
+
+
+def test_too_long_text_is_a_field_error_on_every_engine(user):
+    with pytest.raises(ValidationError) as err:
+        services.customer_create(
+            actor=user,
+            kind="company",
+            data={"legal_name": "Acme", "industry": "x" * 101, "channel": "y" * 500},
+        )
+    assert set(err.value.message_dict) == {"industry", "channel"}
+    assert not Customer.objects.exists()
