@@ -602,8 +602,26 @@ class CategoryRenameForm(forms.Form):
     name = forms.CharField(label=_("New name"), max_length=100)
 
 
-class RelationshipTypeForm(forms.Form):
+class _CodedCatalogueForm(forms.Form):
+    """A catalogue entry with a code that is fixed once created (roles, relationship types)."""
+
     code = forms.CharField(label=_("Code"), max_length=40, help_text=_("Fixed once created."))
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["code"].disabled = True
+            self.fields["code"].required = False
+        self.editing = editing
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if self.editing:
+            data.pop("code", None)
+        return data
+
+
+class RelationshipTypeForm(_CodedCatalogueForm):
     name = forms.CharField(label=_("Name (from → to)"), max_length=100, help_text=_("e.g. “employs”"))
     inverse_name = forms.CharField(
         label=_("Inverse name (to → from)"), max_length=100, help_text=_("e.g. “employed by”")
@@ -612,38 +630,11 @@ class RelationshipTypeForm(forms.Form):
     to_kind = forms.ChoiceField(label=_("To side"), choices=KindScope.choices, initial=KindScope.ANY)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if editing:
-            self.fields["code"].disabled = True
-            self.fields["code"].required = False
-        self.editing = editing
 
-    def service_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        if self.editing:
-            data.pop("code", None)
-        return data
-
-
-class RoleForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=40, help_text=_("Fixed once created."))
+class RoleForm(_CodedCatalogueForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if editing:
-            self.fields["code"].disabled = True
-            self.fields["code"].required = False
-        self.editing = editing
-
-    def service_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        if self.editing:
-            data.pop("code", None)
-        return data
 
 
 class TagForm(forms.Form):

@@ -270,16 +270,21 @@ def tag_delete(*, actor: Any, tag: Tag) -> None:
     tag.delete()
 
 
+def _new_code(data: dict[str, Any], model: Any, errors: dict[str, list[str]], taken: str) -> str:
+    """The code of a new catalogue entry: well formed and not used yet."""
+    code = str(data.get("code") or "").strip().lower()
+    if not _CODE.match(code):
+        errors["code"] = [_("Use lower-case letters, digits, “-” and “_”.")]
+    elif model.objects.filter(code=code).exists():
+        errors["code"] = [taken]
+    return code
+
+
 def _clean_role(data: dict[str, Any], *, instance: PartyRole | None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if instance is None:
-        code = str(data.get("code") or "").strip().lower()
-        if not _CODE.match(code):
-            errors["code"] = [_("Use lower-case letters, digits, “-” and “_”.")]
-        elif PartyRole.objects.filter(code=code).exists():
-            errors["code"] = [_("A role with this code exists already.")]
-        values["code"] = code
+        values["code"] = _new_code(data, PartyRole, errors, _("A role with this code exists already."))
     if instance is None or "name" in data:
         values["name"] = _required_text(data, "name", errors, 100)
     if "description" in data:
@@ -308,12 +313,9 @@ def _clean_relationship_type(data: dict[str, Any], *, instance: RelationshipType
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if instance is None:
-        code = str(data.get("code") or "").strip().lower()
-        if not _CODE.match(code):
-            errors["code"] = [_("Use lower-case letters, digits, “-” and “_”.")]
-        elif RelationshipType.objects.filter(code=code).exists():
-            errors["code"] = [_("A relationship type with this code exists already.")]
-        values["code"] = code
+        values["code"] = _new_code(
+            data, RelationshipType, errors, _("A relationship type with this code exists already.")
+        )
     for field in ("name", "inverse_name"):
         if instance is None or field in data:
             values[field] = _required_text(data, field, errors, 100)
