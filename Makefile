@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.kith-installed
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test lint fmt typecheck check pytest bench browser-deps install clean-venv
+.PHONY: run test lint fmt typecheck check pytest bench bench-deps browser-deps install clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,16 @@ pytest: $(STAMP)
 
 test: $(STAMP) browser-deps lint typecheck check pytest
 
-bench: $(STAMP)
+# wrk (Debian) makes the throughput load without taking the server's cores; without it Python clients do.
+bench-deps:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's wrk for the throughput run ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+			|| echo "wrk could not be installed: Python clients make the throughput load"; \
+	else echo "No wrk and no root to install it: Python clients make the throughput load"; fi
+
+bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean-venv:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import random
+import shutil
 import signal
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -200,11 +204,21 @@ def throughput(
     concurrency: int = 8,
     seconds: float = 10.0,
 ) -> Result:
-    """``concurrency`` client processes, each with its own connection, for ``seconds``: requests/s."""
+    """Search-API requests/s with ``concurrency`` connections for ``seconds``.
+
+    The load comes from ``wrk`` (Debian's package; ``make bench`` installs it when it can): one C process
+    that leaves the two cores to the server, as in ../shared/PERFORMANCE.md. Without it, ``concurrency``
+    Python client processes make the load, and they take a large share of the same two cores.
+    """
     if not paths:
         result.status = "skipped"
         result.notes.append("no query values")
         return result
+    wrk = shutil.which("wrk")
+    if wrk:
+        return _throughput_wrk(
+            wrk, host, port, token, paths, result, concurrency=concurrency, seconds=seconds
+        )
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(concurrency)
     out = ctx.Queue()
@@ -247,4 +261,82 @@ def throughput(
         result.mean_ms = round(statistics.fmean(times), 2)
         result.max_ms = round(times[-1], 2)
     result.notes.append(f"{concurrency} client processes, {seconds:.0f} s")
+    return result
+
+
+_WRK_SCRIPT = """
+local paths = {%(paths)s}
+local i = 0
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Authorization"] = "Token %(token)s"
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "KITH-WRK %%d %%d %%d %%d %%d %%d %%d %%.1f %%.1f %%.1f %%.1f\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency.mean, latency.max))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _throughput_wrk(
+    wrk: str,
+    host: str,
+    port: int,
+    token: str,
+    paths: list[str],
+    result: Result,
+    *,
+    concurrency: int,
+    seconds: float,
+) -> Result:
+    mine = list(paths)
+    random.Random(0).shuffle(mine)
+    script = _WRK_SCRIPT % {"paths": ", ".join(_lua_string(p) for p in mine), "token": token}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+        script_path = handle.name
+    try:
+        run = subprocess.run(
+            [
+                wrk,
+                "-t",
+                "1",
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{seconds:.0f}s",
+                "-s",
+                script_path,
+                f"http://{host}:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+    finally:
+        Path(script_path).unlink(missing_ok=True)
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("KITH-WRK ")), "")
+    if run.returncode != 0 or not line:
+        raise BenchError(f"wrk failed ({run.returncode}): {(run.stderr or run.stdout)[-500:]}")
+    fields = line.split()[1:]
+    requests, duration_us, *errs = (int(v) for v in fields[:7])
+    p50, p95, mean, top = (float(v) / 1000 for v in fields[7:])
+    result.n = requests
+    result.errors = sum(errs)
+    if errs[3]:
+        result.examples.append(f"{errs[3]} answers were not 2xx/3xx")
+    result.value = round(requests / (duration_us / 1e6), 1)
+    result.unit = "req/s"
+    result.p50_ms, result.p95_ms, result.mean_ms, result.max_ms = (round(v, 2) for v in (p50, p95, mean, top))
+    result.notes.append(f"wrk, {concurrency} connections, {seconds:.0f} s, {len(mine)} different searches")
     return result
