@@ -16,13 +16,11 @@ def pytest_report_header(config):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def user(db, django_user_model):  # type: ignore[no-untyped-def]
-    return django_user_model.objects.create_user(
-        username="manager",
-        password="a-long-Passw0rd!",
-        email="manager@example.com",
-        display_name="Mia Manager",
-    )
+def user(db):  # type: ignore[no-untyped-def]
+    """An account manager: a sales manager (works with and exports the customers they or their reports own)."""
+    from kith.security.testing import make_user
+
+    return make_user("manager", "sales_manager", display_name="Mia Manager")
 
 
 @pytest.fixture
@@ -36,3 +34,10 @@ def admin_user(db, django_user_model):  # type: ignore[no-untyped-def]
 def signed_in(client, user):  # type: ignore[no-untyped-def]
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_off(settings):  # type: ignore[no-untyped-def]
+    """Rate-limit counters live in the cache and would add up across tests; kith.accounts' tests turn
+    them on where they test them."""
+    settings.KITH_RATE_LIMITS = "off"

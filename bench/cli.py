@@ -86,6 +86,75 @@ def run_searches(client: Client, engine: str, queries: dict[str, list[Query]], n
     return results
 
 
+VISIBILITY_FACTOR = 1.3  # a restricted user's p95 may be at most this multiple of the admin's
+VISIBILITY_SERIES = (
+    "search number",
+    "search phone",
+    "search email",
+    "search name prefix",
+    "search name substring",
+)
+
+
+def run_visibility(
+    server: Any,
+    engine: str,
+    queries: dict[str, list[Query]],
+    n: int,
+    prep: dict[str, Any],
+    admin: list[Result],
+) -> list[Result]:
+    """The same searches and an API list page as a representative, a middle manager and the head of a
+    9-level, 2,000-user organisation, judged against the administrator's (unfiltered) p95."""
+    hierarchy = prep.get("hierarchy") or {}
+    results: list[Result] = []
+    admin_p95 = {r.name: r.p95_ms for r in admin}
+    list_path = "/api/v1/customers/?status=active"
+    admin_client = Client(server.host, server.port, token=prep["token"])
+    try:
+        base = Result(engine, "API list ?status=active", "page", f"p95 <= {PAGE_P95:g} ms")
+        calls = [Call("GET", list_path) for _ in range(n)]
+        series(admin_client, base, calls, warmup=calls[:WARMUP])
+        judge(base, max_p95=PAGE_P95)
+        report_line(base)
+        results.append(base)
+        admin_p95[base.name] = base.p95_ms
+    finally:
+        admin_client.close()
+    for label in ("rep", "middle", "head"):
+        who = hierarchy.get(label)
+        if not who:
+            continue
+        client = Client(server.host, server.port, token=who["token"])
+        try:
+            for name, _group, kind, _target in [*SEARCHES, (base.name, "page", "", 0.0)]:
+                if name not in VISIBILITY_SERIES and name != base.name:
+                    continue
+                reference = admin_p95.get(name)
+                limit = round(VISIBILITY_FACTOR * reference, 2) if reference else None
+                result = Result(
+                    engine,
+                    f"{name} as {label}",
+                    "visibility",
+                    f"p95 <= {VISIBILITY_FACTOR:g} x admin" + (f" = {limit} ms" if limit else ""),
+                )
+                result.notes.append(f"{who['username']} sees {who['customers']:,} customers")
+                if kind:
+                    warm, measured, _note = pick(queries.get(kind, []), n)
+                    calls = [Call("GET", q.path) for q in measured]
+                    warmup = [Call("GET", q.path) for q in warm]
+                else:
+                    calls = [Call("GET", list_path) for _ in range(n)]
+                    warmup = calls[:WARMUP]
+                series(client, result, calls, warmup=warmup)
+                judge(result, max_p95=limit if limit else PAGE_P95)
+                report_line(result)
+                results.append(result)
+        finally:
+            client.close()
+    return results
+
+
 def report_line(r: Result) -> None:
     figures = f"p50 {r.p50_ms} ms, p95 {r.p95_ms} ms" if r.p95_ms is not None else ""
     if r.value is not None:
@@ -133,10 +202,13 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
         web = Client(server.host, server.port)
         try:
             print("  latency series:")
-            results += run_searches(api, engine.name, queries, n)
+            searches = run_searches(api, engine.name, queries, n)
+            results += searches
             results.append(web_list(web, engine.name, prep, n))
             results += customer_pages(web, api, engine.name, prep, n)
             results.append(create(api, engine.name, n, created))
+            print("  visibility (9-level, 2,000-user organisation):")
+            results += run_visibility(server, engine.name, queries, n, prep, searches)
             mixed = [q.path for kind in ("number", "phone", "name_prefix") for q in queries.get(kind, [])]
             random.Random(5).shuffle(mixed)
             tp = Result(engine.name, "search API throughput", "throughput", f">= {MIN_RPS:,.0f} req/s")

@@ -270,6 +270,113 @@ def _totals() -> dict[str, int]:
     }
 
 
+HIERARCHY_USERS, HIERARCHY_LEVELS = 2000, 9
+_HIERARCHY_KEY = "bench.hierarchy"
+
+
+def _hierarchy() -> dict[str, Any]:
+    """A 9-level, 2,000-user sales organisation owning every customer (round robin), made once per
+    database: ``bh0000`` heads it, each level fans out, the last level holds the representatives.
+    Returns API tokens of a representative (a leaf, a few hundred customers), a middle manager and the head."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from rest_framework.authtoken.models import Token
+
+    from kith.core.models import SiteSetting
+    from kith.parties.models import Customer
+    from kith.security import services
+    from kith.security.models import Role
+
+    user_model = get_user_model()
+    done = SiteSetting.objects.filter(key=_HIERARCHY_KEY).values_list("value", flat=True).first()
+    if not done:
+        started = time.perf_counter()
+        # level sizes 1, 2, 4, ... 128 and the rest of the 2,000 (1,745 representatives) at the ninth
+        sizes = [2**i for i in range(HIERARCHY_LEVELS - 1)]
+        sizes.append(HIERARCHY_USERS - sum(sizes))
+        with transaction.atomic():
+            old = list(user_model.objects.filter(username__startswith="bh").values_list("pk", flat=True))
+            if old:  # an earlier layout: free its customers (owner is protected), then remove it
+                with connection.cursor() as cursor:  # raw: a bench reshuffle, not a business change
+                    table = connection.ops.quote_name(Customer._meta.db_table)
+                    cursor.execute(f"UPDATE {table} SET owner_id = NULL WHERE owner_id IS NOT NULL")  # noqa: S608
+                user_model.objects.filter(pk__in=old).delete()
+            made: list[list[Any]] = []
+            n = 0
+            for level, size in enumerate(sizes):
+                rows = []
+                for i in range(size):
+                    u = user_model(
+                        username=f"bh{n:04d}",
+                        email=f"bh{n:04d}@example.com",
+                        display_name=f"Bench L{level} #{i}",
+                    )
+                    u.set_unusable_password() if n else u.set_password(BENCH_PASSWORD)
+                    if made:
+                        u.manager = made[-1][i % len(made[-1])]
+                    rows.append(u)
+                    n += 1
+                made.append(user_model.objects.bulk_create(rows))  # no signals: one rebuild below
+            roles = {r.code: r.pk for r in Role.objects.filter(code__in=["sales_manager", "sales_rep"])}
+            through = user_model.roles.through
+            through.objects.bulk_create(
+                [
+                    through(
+                        user_id=u.pk,
+                        role_id=roles["sales_rep" if level == len(made) - 1 else "sales_manager"],
+                    )
+                    for level, users in enumerate(made)
+                    for u in users
+                ]
+            )
+            services.rebuild_reach()
+            services.changed()
+            ids = [u.pk for users in made for u in users]
+            table = connection.ops.quote_name(Customer._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "CREATE TEMP TABLE bench_owner (k INTEGER PRIMARY KEY, user_id BIGINT NOT NULL)"
+                )
+                cursor.executemany("INSERT INTO bench_owner VALUES (%s, %s)", list(enumerate(ids)))
+                cursor.execute(
+                    f"UPDATE {table} SET owner_id = (SELECT o.user_id FROM bench_owner o "  # noqa: S608
+                    f"WHERE o.k = {table}.id % {len(ids)})"
+                )
+                cursor.execute("DROP TABLE bench_owner")
+                cursor.execute(f"ANALYZE {table}")
+            SiteSetting.objects.update_or_create(
+                key=_HIERARCHY_KEY,
+                defaults={
+                    "value": {
+                        "users": len(ids),
+                        "levels": len(made),
+                        "seconds": round(time.perf_counter() - started, 1),
+                    }
+                },
+            )
+    head = user_model.objects.get(username="bh0000")
+    middle = user_model.objects.get(username=f"bh{sum(2**i for i in range(4)):04d}")  # first of level 5
+    rep = (
+        user_model.objects.filter(username__startswith="bh").order_by("-username").first()
+    )  # a representative
+    assert rep is not None
+    out: dict[str, Any] = {}
+    for label, user in (("rep", rep), ("middle", middle), ("head", head)):
+        token, _created = Token.objects.get_or_create(user=user)
+        out[label] = {
+            "username": user.username,
+            "token": str(token.key),
+            "customers": Customer.objects.filter(owner_id__in=services_reach(user)).count(),
+        }
+    return out
+
+
+def services_reach(user: Any) -> list[int]:
+    from kith.security.models import Reach
+
+    return list(Reach.objects.filter(manager=user).values_list("member_id", flat=True))
+
+
 def setup(out: Path, sample: int, seed: int, busy_count: int) -> None:
     _django()
     token = _bench_user()
@@ -278,6 +385,7 @@ def setup(out: Path, sample: int, seed: int, busy_count: int) -> None:
         "username": BENCH_USERNAME,
         "password": BENCH_PASSWORD,
         "token": token,
+        "hierarchy": _hierarchy(),
         "totals": _totals(),
         "customers": _sample_customers(sample, seed),
         **busy,

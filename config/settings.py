@@ -61,19 +61,30 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kith.core",
     "kith.security",
+    "kith.audit",
     "kith.parties",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "kith.accounts",
+    "kith.privacy",
+    "kith.backups",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kith.accounts.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kith.accounts.middleware.RateLimitMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kith.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kith.core.middleware.HtmxLoginRedirectMiddleware",
+    "kith.accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -140,7 +151,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["kith.accounts.backends.LockoutBackend"]
 LOGIN_URL = "login"
+# accounts (kith.accounts): lockout after KITH_LOCKOUT_FAILURES failed sign-ins within the window, per
+# account and per address; sign-out after KITH_IDLE_TIMEOUT_MINUTES without a request; rate limits as
+# "scope=requests/seconds" for login, search and api (or "off"); reverse proxies in front of Kith
+KITH_LOCKOUT_FAILURES = int(os.environ.get("KITH_LOCKOUT_FAILURES", "5"))
+KITH_LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("KITH_LOCKOUT_ADDRESS_FAILURES", "20"))
+KITH_LOCKOUT_WINDOW_MINUTES = int(os.environ.get("KITH_LOCKOUT_WINDOW_MINUTES", "15"))
+KITH_LOCKOUT_MINUTES = int(os.environ.get("KITH_LOCKOUT_MINUTES", "15"))
+KITH_IDLE_TIMEOUT_MINUTES = int(os.environ.get("KITH_IDLE_TIMEOUT_MINUTES", "30"))
+KITH_RATE_LIMITS = os.environ.get("KITH_RATE_LIMITS", "login=10/60,search=120/60,api=1200/60")
+KITH_TRUSTED_PROXIES = int(os.environ.get("KITH_TRUSTED_PROXIES", "0"))
+OTP_TOTP_ISSUER = "Kith"
 LOGIN_REDIRECT_URL = "parties:customer_list"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -216,12 +239,56 @@ SPECTACULAR_SETTINGS = {
         "InteractionKindEnum": "kith.parties.choices.InteractionKind",
         "SpecialDateKindEnum": "kith.parties.choices.SpecialDateKind",
         "KindScopeEnum": "kith.parties.choices.KindScope",
+        "CustomerStatusEnum": "kith.parties.choices.CustomerStatus",
+        "CustomerSourceEnum": "kith.parties.choices.Source",
+        "InteractionChannelEnum": "kith.parties.choices.Channel",
+        "AuditSourceEnum": "kith.audit.choices.Source",
+        "ConsentChannelEnum": "kith.privacy.choices.ConsentChannel",
+        "ConsentStatusEnum": "kith.privacy.choices.ConsentStatus",
     },
 }
+
+# --- web security (kith.accounts.middleware adds the Content-Security-Policy and Permissions-Policy) ---
+# KITH_HTTPS=1 in production behind TLS: secure cookies, HSTS, redirect to https. KITH_PROXY_SSL_HEADER=1
+# when a reverse proxy terminates TLS and sets X-Forwarded-Proto. HSTS preload is a separate opt-in.
+KITH_HTTPS = _env_bool("KITH_HTTPS")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = KITH_HTTPS
+SECURE_SSL_REDIRECT = KITH_HTTPS and not _env_bool("KITH_NO_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("KITH_HSTS_SECONDS", "31536000")) if KITH_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = KITH_HTTPS
+SECURE_HSTS_PRELOAD = _env_bool("KITH_HSTS_PRELOAD")
+if _env_bool("KITH_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# joining the browsers' HSTS preload list is hard to undo, so it is the operator's explicit choice
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # --- Kith ---------------------------------------------------------------------------------------
 KITH_DEFAULT_REGION = os.environ.get("KITH_DEFAULT_REGION", "US")
 KITH_CUSTOMER_NUMBER_PATTERN = os.environ.get("KITH_CUSTOMER_NUMBER_PATTERN", "C{year}{seq:06}")
+# an approved access request to a customer's sensitive fields lasts this many hours (kith.security)
+KITH_ACCESS_GRANT_HOURS = int(os.environ.get("KITH_ACCESS_GRANT_HOURS", "24"))
+
+# --- backups (kith.backups) -------------------------------------------------------------------------
+# folder of `kith backup` files and their manifests; the daily job (run by `kith schedule`, which
+# `kith serve` starts) backs up, verifies and keeps the newest KITH_BACKUP_KEEP scheduled backups
+KITH_BACKUP_DIR = Path(os.environ.get("KITH_BACKUP_DIR") or INSTANCE_DIR / "backups")
+KITH_BACKUP_SCHEDULE = _env_bool("KITH_BACKUP_SCHEDULE", default=True)
+KITH_BACKUP_HOUR = int(os.environ.get("KITH_BACKUP_HOUR", "2"))
+KITH_BACKUP_KEEP = int(os.environ.get("KITH_BACKUP_KEEP", "7"))
+KITH_BACKUP_ENCRYPT = _env_bool("KITH_BACKUP_ENCRYPT")
+
+# --- access alerts (kith.audit.watch) ---------------------------------------------------------------
+# default daily thresholds per user (administrators change them on /audit/settings/; 0 = off)
+KITH_ALERT_VIEWS_PER_DAY = int(os.environ.get("KITH_ALERT_VIEWS_PER_DAY", "200"))
+KITH_ALERT_SEARCH_RESULTS_PER_DAY = int(os.environ.get("KITH_ALERT_SEARCH_RESULTS_PER_DAY", "5000"))
+KITH_ALERT_EXPORTED_ROWS_PER_DAY = int(os.environ.get("KITH_ALERT_EXPORTED_ROWS_PER_DAY", "5000"))
 
 LOGGING = {
     "version": 1,

@@ -1,14 +1,24 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from kith.accounts.urls import auth_urlpatterns
 
 urlpatterns = [
     path("", include("kith.parties.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("kith.audit.urls")),
+    path("", include("kith.privacy.urls")),
+    *auth_urlpatterns,
+    path("accounts/", include("kith.accounts.urls")),
+    path("settings/backups/", include("kith.backups.urls")),
+    path("settings/access/", include("kith.security.urls")),
+    path("", include("kith.security.access_urls")),
     path("api/v1/", include("kith.parties.api.urls")),
+    path("api/v1/", include("kith.audit.api.urls")),
+    path("api/v1/", include("kith.privacy.api.urls")),
+    path("api/v1/", include("kith.security.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # the split view serves its script from a URL: no inline script under the Content-Security-Policy
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
 ]

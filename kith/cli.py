@@ -18,12 +18,18 @@ def main(argv: list[str] | None = None) -> None:
             "  firststart  on an empty database: load demo data and print an admin login once\n"
             "  demo        generate demo customers (--customers N --seed S)\n"
             "  schedule    enqueue the daily jobs (anniversary digest) when they are due\n"
+            "  backup      back up the database (--encrypt, --output PATH); --verify [PATH] proves it restores\n"
+            "  restore     restore a backup (PATH --yes)\n"
+            "  audit       verify the audit trail's hash chain (verify), export it as CSV (export)\n"
             "  ...         any Django management command (createsuperuser, changepassword, shell ...)\n"
         )
         if not args:
             return
     from django.core.management import execute_from_command_line
 
+    from kith.audit.context import set_default_source
+
+    set_default_source("cli")  # changes made by commands are recorded with source "cli"
     execute_from_command_line(["kith", *args])
 
 

@@ -20,6 +20,7 @@ that rebuilds a table on SQLite loses its triggers, and they come back with a fu
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -82,18 +83,19 @@ def words(text: str) -> list[str]:
 
 
 BROAD = 1_500  # a substring matching at least this many rows is tested while walking the sort order
+BROAD_MAX = 20_000  # the most a restricted reader's probe counts (see ``contains_all_q``'s ``share``)
 
 
-def _is_broad(sql: str, params: list[str]) -> bool:
-    """SQLite: does ``sql`` (selecting row ids) match at least ``BROAD`` rows? One cheap, capped count.
+def _is_broad(sql: str, params: list[str], broad: int = BROAD) -> bool:
+    """SQLite: does ``sql`` (selecting row ids) match at least ``broad`` rows? One cheap, capped count.
 
     SQLite's planner cannot know; it would fetch every match and sort it. For a broad match it is far
     cheaper to walk the sort index and test each row, which stops after one page (about 1/density rows).
     """
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT {BROAD})", params)
+        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT {int(broad)})", params)
         row = cursor.fetchone()
-    return bool(row and row[0] >= BROAD)
+    return bool(row and row[0] >= broad)
 
 
 def prefix_q(field: str, text: str) -> Q:
@@ -101,12 +103,27 @@ def prefix_q(field: str, text: str) -> Q:
     return Q(**{f"{field}__gte": text, f"{field}__lt": text + PREFIX_END})
 
 
-def contains_all_q(index: TextIndex, groups: Iterable[Iterable[str]]) -> Q:
+def contains_all_q(index: TextIndex, groups: Iterable[Iterable[str]], *, share: float = 1.0) -> Q:
     """Rows whose column contains, for every group, at least one of the group's strings.
 
     ``[["john", "jon"], ["smith"]]`` means (john OR jon) AND smith. Strings of three or more characters use
     the trigram index; shorter ones are checked on the rows the others selected (or scanned, if alone).
+
+    ``share`` is the part of the rows the reader may see (their visibility filter goes with the query):
+    0 when they are few enough to test each one (a representative's own customers, found by their owner
+    index), so the text index is left out; below 1 a walk of the sort order finds fewer of its matches
+    visible, so it must be proportionally broader before walking beats reading every match.
     """
+    groups = [list(g) for g in groups]
+    if share <= 0:
+        q = Q()
+        for group in groups:
+            alternative = Q()
+            for s in dict.fromkeys(group):
+                if s:
+                    alternative |= Q(**{f"{index.field}__contains": s})
+            q &= alternative
+        return q
     indexed: list[list[str]] = []
     q = Q()
     for group in groups:
@@ -130,7 +147,8 @@ def contains_all_q(index: TextIndex, groups: Iterable[Iterable[str]]) -> Q:
         # Walking the order only pays when matches are spread through it: not with extra short words
         # (fewer rows pass) nor for non-Latin text, which sorts in one block at the end.
         walkable = not q and all(s.isascii() for options in indexed for s in options)
-        if not (walkable and _is_broad(sql, [expression])):
+        broad = BROAD if share >= 1 else min(BROAD_MAX, int(BROAD / math.sqrt(max(share, 1e-6))))
+        if not (walkable and _is_broad(sql, [expression], broad)):
             return q & Q(pk__in=RawSQL(sql, (expression,)))
     for options in indexed:
         alternative = Q()
@@ -138,31 +156,6 @@ def contains_all_q(index: TextIndex, groups: Iterable[Iterable[str]]) -> Q:
             alternative |= Q(**{f"{index.field}__contains": s})
         q &= alternative
     return q
-
-
-def fts_ids(
-    index: TextIndex,
-    groups: Iterable[Iterable[str]],
-    *,
-    descending: bool,
-    after: int | None,
-    limit: int,
-) -> list[int]:
-    """SQLite: up to ``limit`` row ids matching every group (strings of 3+ characters), in id order,
-    strictly past ``after``. FTS5 reads its id lists in order and stops early, whatever the match size."""
-    expression = " AND ".join(
-        "(" + " OR ".join('"' + s.replace('"', '""') + '"' for s in options) + ")" for options in groups
-    )
-    f = index.fts_table
-    sql = f'SELECT rowid FROM "{f}" WHERE "{f}" MATCH %s'
-    params: list[str | int] = [expression]
-    if after is not None:
-        sql += " AND rowid < %s" if descending else " AND rowid > %s"
-        params.append(after)
-    sql += f" ORDER BY rowid {'DESC' if descending else 'ASC'} LIMIT {int(limit)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
 
 
 def suggest_words(index: TextIndex, word: str, *, limit: int = 3) -> list[str]:

@@ -12,6 +12,36 @@ class PartiesConfig(AppConfig):
         from kith.parties.choices import InteractionKind
         from kith.parties.models import Customer
         from kith.parties.tasks import enqueue_anniversary_digest
+        from kith.security import rules
+
+        rules.register_object_type(
+            "customer",
+            _("customers"),
+            model="parties.Customer",
+            description=_("Persons and companies with their contact points, classification and roles."),
+        )
+        rules.register_object_type(
+            "interaction",
+            _("interactions"),
+            actions=(rules.VIEW, rules.CREATE, rules.EDIT, rules.DELETE, rules.EXPORT, rules.IMPORT),
+            description=_("Visits, calls, complaints and other records; seen with their customer."),
+        )
+        rules.register_object_type(
+            "relationship",
+            _("relationships"),
+            actions=(rules.VIEW, rules.CREATE, rules.EDIT, rules.DELETE),
+            description=_("Links between customers; seen with their customers."),
+        )
+        rules.register_object_type(
+            "catalogue",
+            _("catalogues"),
+            actions=(rules.VIEW, rules.ADMINISTER),
+            description=_("Custom fields, classification trees, tags, roles, relationship types, numbering."),
+        )
+
+        from kith.parties import sensitive
+
+        sensitive.register()  # sensitive fields, field-rule names, access requests (kith.security.masking)
 
         search.register_text_index(Customer, "search_name", scope="customer.name")
         search.register_prefix_column(Customer, "search_pinyin")

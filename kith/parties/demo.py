@@ -375,7 +375,8 @@ def ensure_managers(count: int, *, seed: int, password: str | None = None) -> li
 
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    managers = []
+    managers: list[Any] = []
+    created: list[Any] = []
     width = max(2, len(str(count)))
     for i in range(1, count + 1):
         username = f"am{i:0{width}d}"
@@ -394,8 +395,31 @@ def ensure_managers(count: int, *, seed: int, password: str | None = None) -> li
             else:
                 user.set_unusable_password()
             user.save()
+            created.append(user)
         managers.append(user)
+    if created:
+        _place_in_organisation(managers, created)
     return managers
+
+
+def _place_in_organisation(managers: list[Any], created: list[Any]) -> None:
+    """The first account manager leads sales (sales manager); the others are sales representatives
+    reporting to them, so the demo shows the manager-sees-subordinates rule."""
+    from kith.security import services as security
+    from kith.security.models import Role, Team
+
+    roles = {r.code: r for r in Role.objects.filter(code__in=["sales_manager", "sales_rep"])}
+    if len(roles) < 2:
+        return
+    team, _created = Team.objects.get_or_create(name="Sales", defaults={"description": "Demo sales team"})
+    head = managers[0]
+    for user in created:
+        user.roles.set([roles["sales_manager" if user.pk == head.pk else "sales_rep"]])
+        user.team = team
+        user.manager = None if user.pk == head.pk else head
+        user.save(update_fields=["team", "manager"])
+    security.rebuild_reach()
+    security.changed()
 
 
 # --- writing rows -------------------------------------------------------------------------------
@@ -1356,4 +1380,9 @@ def load_demo(
             if progress:
                 progress(done, customers)
     result.seconds = time.monotonic() - started
+    from kith.audit.services import record_bulk_load  # the rows above bypassed the per-row audit
+
+    record_bulk_load(
+        f"demo data (seed {seed})", {k: v for k, v in vars(result).items() if isinstance(v, int)}
+    )
     return result

@@ -1,6 +1,6 @@
 """Web forms of the parties domain. They check the shape of the input; the services enforce the rules.
 
-``apply_service_errors`` puts a service's ``ValidationError`` (keys such as ``family_name``,
+``kith.core.forms.apply_service_errors`` puts a service's ``ValidationError`` (keys such as ``family_name``,
 ``phones.0.number`` or ``custom.<key>``) onto the matching form fields.
 """
 
@@ -55,42 +55,6 @@ def category_choices(categories: Iterable[Category]) -> list[tuple[Any, Any]]:
         label = "\u2003" * cat.depth + cat.name
         groups.setdefault(cat.tree.name, []).append((str(cat.pk), label))
     return list(groups.items())
-
-
-def apply_service_errors(
-    error: ValidationError,
-    form: forms.Form,
-    *,
-    formsets: dict[str, tuple[BaseFormSet, list[int]]] | None = None,
-    aliases: dict[str, str] | None = None,
-) -> None:
-    """Turn a service's ``ValidationError`` into field errors on ``form`` (and on formset rows).
-
-    ``formsets`` maps a service list name (``phones``) to the formset and, for each item passed to the
-    service, the index of the formset row it came from. ``aliases`` renames service keys to form fields.
-    """
-    formsets = formsets or {}
-    aliases = aliases or {}
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for key, messages in error.message_dict.items():
-        parts = key.split(".")
-        if parts[0] in formsets and len(parts) == 3 and parts[1].isdigit():
-            formset, rows = formsets[parts[0]]
-            index = int(parts[1])
-            if index < len(rows):
-                row_form = formset.forms[rows[index]]
-                field = parts[2] if parts[2] in row_form.fields else None
-                for message in messages:
-                    row_form.add_error(field, message)
-                continue
-        is_custom = parts[0] == "custom" and len(parts) == 2
-        name = f"cf_{parts[1]}" if is_custom else aliases.get(key, key)
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
 
 
 # --- customers -------------------------------------------------------------------------------------
@@ -285,19 +249,51 @@ class CustomerForm(forms.Form):
             self.custom_names.append(name)
         self.master_names = [n for n in (*COMMON_FIELDS, *PERSON_FIELDS, *COMPANY_FIELDS) if n in self.fields]
 
+    def restrict(self, view: Any, current: dict[str, Any]) -> None:
+        """Apply the user's field view (``kith.security.masking``): hidden fields go; read-only and masked
+        ones are shown (masked: as masked text) but disabled and never sent to the service, which keeps
+        the stored value. ``current`` holds the stored values as form initial values."""
+        self.locked: set[str] = set()
+        for name in list(self.fields):
+            if name in ("version", "categories", "tags", "roles"):
+                continue
+            field_name = f"custom.{name[3:]}" if name.startswith("cf_") else name
+            if not view.shows(field_name):
+                del self.fields[name]
+                self.custom_names = [n for n in self.custom_names if n != name]
+                self.master_names = [n for n in self.master_names if n != name]
+                continue
+            if view.can_write(field_name):
+                continue
+            field = self.fields[name]
+            self.locked.add(name)
+            if view.is_masked(field_name):
+                self.fields[name] = forms.CharField(
+                    label=field.label,
+                    required=False,
+                    disabled=True,
+                    help_text=_("Masked: ask for access to see or change it."),
+                )
+                self.initial[name] = view.display(field_name, current.get(name))
+            else:
+                field.disabled = True
+                field.help_text = _("Read-only for you.")
+                self.initial[name] = current.get(name)
+
     # Field groups for the template.
     def kind_fields(self) -> list[forms.BoundField]:
         names = PERSON_FIELDS if self.kind == CustomerKind.PERSON else COMPANY_FIELDS
-        return [self[n] for n in names]
+        return [self[n] for n in names if n in self.fields]
 
     def common_fields(self) -> list[forms.BoundField]:
-        return [self[n] for n in ("display_name", "status", "owner", "source", "channel")]
+        return [self[n] for n in ("display_name", "status", "owner", "source", "channel") if n in self.fields]
 
     def custom_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.custom_names]
 
     def master_data(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data.get(name) for name in self.master_names}
+        locked: set[str] = getattr(self, "locked", set())
+        data = {name: self.cleaned_data.get(name) for name in self.master_names if name not in locked}
         for name, value in list(data.items()):
             if value is None and name not in ("birth_date", "founded_date", "annual_revenue", "owner"):
                 data[name] = ""
@@ -305,7 +301,10 @@ class CustomerForm(forms.Form):
 
     def custom_data(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        locked: set[str] = getattr(self, "locked", set())
         for name in self.custom_names:
+            if name in locked:
+                continue
             value = self.cleaned_data.get(name)
             result[name[3:]] = value
         return result

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kith.parties.views import customer_page, customers, home, settings
+from kith.parties.views import customer_access, customer_page, customers, home, settings
 
 app_name = "parties"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("customers/autocomplete/", customers.customer_autocomplete, name="customer_autocomplete"),
     path(customer, customer_page.customer_detail, name="customer_detail"),
     path(f"{customer}edit/", customers.customer_edit, name="customer_edit"),
+    path(f"{customer}access/", customer_access.customer_access, name="customer_access"),
+    path(f"{customer}access/<int:pk>/remove/", customer_access.share_remove, name="customer_share_remove"),
     path(f"{customer}delete/", customers.customer_delete, name="customer_delete"),
     path(f"{customer}status/", customer_page.customer_status, name="customer_status"),
     path(f"{customer}timeline/", customer_page.customer_timeline, name="customer_timeline"),

@@ -9,7 +9,21 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_migrate, post_save
 
+        from kith.security import rules
         from kith.security.authentication import connect_signals
+        from kith.security.signals import user_saved
 
-        connect_signals(get_user_model())
+        rules.register_object_type(
+            "security",
+            _("roles, teams and sharing"),
+            actions=(rules.VIEW, rules.ADMINISTER),
+            description=_("The organisation, roles, permissions, visibility defaults and shares."),
+        )
+        user_model = get_user_model()
+        connect_signals(user_model)
+        from kith.security.builtin import ensure_builtin_roles
+
+        post_migrate.connect(ensure_builtin_roles, sender=self, dispatch_uid="kith.security.builtin_roles")
+        post_save.connect(user_saved, sender=user_model, dispatch_uid="kith.security.user_saved")

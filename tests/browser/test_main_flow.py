@@ -64,10 +64,9 @@ def crm_data(transactional_db, django_user_model):
     from kith.parties import services
     from kith.parties.services import catalogues
     from kith.parties.tests.factories import company, person
+    from kith.security.testing import make_user
 
-    user = django_user_model.objects.create_user(
-        username="mia", password=PASSWORD, email="mia@example.com", display_name="Mia Manager"
-    )
+    user = make_user("mia", "sales_manager", password=PASSWORD, display_name="Mia Manager")
     catalogues.relationship_type_create(
         actor=None,
         data={

@@ -30,13 +30,21 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kith.audit.choices import AccessKind
+from kith.audit.services import log_access
 from kith.core import timeline
 from kith.core.api import FastJSONParser
 from kith.core.api_views import ErrorSerializer, KithAPIView, validated
 from kith.core.models import TimelineEntry
 from kith.parties import services
 from kith.parties.api import serializers as s
-from kith.parties.choices import DERIVED_DATE_KINDS, CustomerStatus, InteractionKind, KindScope
+from kith.parties.choices import (
+    DERIVED_DATE_KINDS,
+    CustomerStatus,
+    InteractionKind,
+    KindScope,
+    SpecialDateKind,
+)
 from kith.parties.models import (
     Category,
     Customer,
@@ -56,9 +64,14 @@ from kith.parties.selectors.records import (
     special_dates_of,
 )
 from kith.parties.selectors.search import CustomerFilters, customer_search
+from kith.parties.sensitive import redact_anniversaries
+from kith.parties.services import access, numbering
 from kith.parties.services import catalogues as catalogue_services
-from kith.parties.services import numbering
+from kith.security import masking
+from kith.security.access_requests import note_sensitive_view
 from kith.security.rules import can_administer_catalogues, is_signed_in
+
+ROW_COLUMNS = {"primary_phone": "phones", "primary_email": "emails"}
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 200
@@ -114,6 +127,16 @@ def _customer(request: Request, number: str) -> Customer:
     return get_object_or_404(customers_for(request.user), customer_number=number)
 
 
+def _customer_to_change(
+    request: Request, number: str, object_type: str = "customer", action: str = "edit"
+) -> Customer:
+    """A visible customer the caller may change: 404 when they cannot see it, 403 when they may only look
+    (checked before the body is validated, so a refusal never reads as a field error)."""
+    customer = _customer(request, number)
+    access.require_change(request.user, customer, object_type, action)
+    return customer
+
+
 def _customer_field(request: Request, number: str, field: str) -> Customer:
     """A customer named in a request body: unknown numbers are a field error, not a 404."""
     customer = customers_for(request.user).filter(customer_number=number).first()
@@ -139,7 +162,20 @@ def _customer_ref(customer: Customer) -> dict[str, Any]:
 def _detail(request: Request, customer: Customer) -> dict[str, Any]:
     """Full detail, re-read with its related lists in a fixed number of queries."""
     fresh = customer_page(user=request.user, pk=customer.pk)
-    return dict(s.CustomerDetailSerializer(fresh).data)
+    masking.forget(request.user)
+    return _shown(request, fresh)
+
+
+def _shown(request: Request, customer: Customer, *, note: bool = False) -> dict[str, Any]:
+    """The customer's detail as the caller may see it: hidden fields left out, sensitive ones masked
+    (``kith.security.masking``); ``note``: record the view when a grant unmasks them."""
+    view = masking.field_view(request.user, customer)
+    if note:
+        note_sensitive_view(request.user, customer, view, channel="api")
+    data = masking.apply_to_dict(view, dict(s.CustomerDetailSerializer(customer).data))
+    data["masked_fields"] = sorted(view.masked)
+    data["read_only_fields"] = sorted(set(view.read_only) | set(view.masked))
+    return data
 
 
 def _detail_url(request: Request, customer: Customer) -> str:
@@ -244,23 +280,29 @@ def _relationship_side(view: Any) -> dict[str, Any]:
     }
 
 
-def _special_date(view: Any) -> dict[str, Any]:
+def _special_date(view: Any, fields: masking.FieldView | None = None) -> dict[str, Any] | None:
     row = view.special_date
+    year, years = row.year, view.years_at_next
+    if fields is not None and row.kind == SpecialDateKind.BIRTHDAY:
+        if not fields.shows("birth_date"):
+            return None
+        if fields.is_masked("birth_date"):  # the birthday stays; the year (the age) is masked
+            year = years = None
     return {
         "id": row.pk,
         "kind": row.kind,
         "kind_label": str(row.get_kind_display()),
         "label": row.label,
-        "year": row.year,
+        "year": year,
         "month": row.month,
         "day": row.day,
         "derived": row.kind in DERIVED_DATE_KINDS,
         "next_occurrence": view.next_occurrence,
-        "years_at_next": view.years_at_next,
+        "years_at_next": years,
     }
 
 
-def _custom_fields(customer: Customer) -> list[dict[str, Any]]:
+def _custom_fields(customer: Customer, view: masking.FieldView) -> list[dict[str, Any]]:
     """Every active definition for the customer's kind, plus retired ones that still hold a value."""
     rows = []
     definitions = catalogue_selectors.custom_field_definitions(include_retired=True).filter(
@@ -268,8 +310,10 @@ def _custom_fields(customer: Customer) -> list[dict[str, Any]]:
     )
     for definition in definitions:
         value = customer.custom_data.get(definition.key)
-        if not definition.is_active and value is None:
+        name = f"{masking.CUSTOM_PREFIX}{definition.key}"
+        if (not definition.is_active and value is None) or not view.shows(name):
             continue
+        value = view.display(name, value)
         rows.append(
             {
                 "key": definition.key,
@@ -339,6 +383,27 @@ _LIST_PARAMETERS = [
 ]
 
 
+_NOT_FILTERS = frozenset({"q", "cursor", "limit", "sort", "format"})
+
+
+def _log_search(request: Request, filters: CustomerFilters, rows: list[dict[str, Any]]) -> None:
+    """Searches (a text or a filter) go to the access log with the customers returned on the page."""
+    params = request.query_params
+    shown = {k: params.getlist(k) for k in params if k not in _NOT_FILTERS and any(params.getlist(k))}
+    if not filters.q and not shown:
+        return
+    if params.get("cursor"):
+        shown["page"] = ["next"]
+    log_access(
+        request.user,
+        AccessKind.SEARCH,
+        customer_ids=[row["id"] for row in rows],
+        query=filters.q,
+        filters=shown,
+        result_count=len(rows),
+    )
+
+
 class CustomerListView(KithAPIView):
     @extend_schema(
         operation_id="customers_list",
@@ -370,6 +435,16 @@ class CustomerListView(KithAPIView):
             filters = CustomerFilters.from_params(clean)
         except DjangoValidationError as exc:
             errors.update(exc.message_dict)
+        if not errors:
+            try:
+                masking.check_filterable(
+                    request.user,
+                    "customer",
+                    [f"custom.{k}" for k in filters.custom],
+                    param=lambda n: "cf_" + n[7:],
+                )
+            except DjangoValidationError as exc:
+                errors.update(exc.message_dict)
         if errors:
             raise exceptions.ValidationError(errors)
         cursor = params.get("cursor") or None
@@ -380,6 +455,7 @@ class CustomerListView(KithAPIView):
             if not cursor:
                 raise
             raise _bad("cursor", _("This page link is not valid any more; start again.")) from exc
+        _log_search(request, filters, page.rows)
         base = request.build_absolute_uri(reverse("parties-api:customer-list"))
         results = [
             {
@@ -397,6 +473,11 @@ class CustomerListView(KithAPIView):
             }
             for row in page.rows
         ]
+        views = masking.field_views(request.user, page.rows)
+        for row, result in zip(page.rows, results, strict=True):
+            masking.apply_to_row(views[row["id"]], result, ROW_COLUMNS)
+            result.pop("primary_phone_masked", None)
+            result.pop("primary_email_masked", None)
         return Response(
             {
                 "results": results,
@@ -411,6 +492,7 @@ class CustomerListView(KithAPIView):
         responses={201: s.CustomerDetailSerializer, **_errors(400, 401)},
     )
     def post(self, request: Request) -> Response:
+        access.require(request.user, "customer", "create")
         data = validated(s.CustomerCreateSerializer, request.data)
         kind = data.pop("kind")
         parts = _split_customer_input(data, default_lists=())
@@ -428,7 +510,7 @@ class CustomerDetailView(KithAPIView):
         operation_id="customers_retrieve", responses={200: s.CustomerDetailSerializer, **_errors(401, 404)}
     )
     def get(self, request: Request, number: str) -> Response:
-        return Response(s.CustomerDetailSerializer(_customer_for_page(request, number)).data)
+        return Response(_shown(request, _customer_for_page(request, number), note=True))
 
     @extend_schema(
         operation_id="customers_partial_update",
@@ -440,7 +522,7 @@ class CustomerDetailView(KithAPIView):
         responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404, 409)},
     )
     def patch(self, request: Request, number: str) -> Response:
-        customer = _customer(request, number)
+        customer = _customer_to_change(request, number)
         data = validated(s.CustomerUpdateSerializer, request.data)
         version = data.pop("version")
         parts = _split_customer_input(data, default_lists=None)
@@ -452,7 +534,9 @@ class CustomerDetailView(KithAPIView):
 
     @extend_schema(operation_id="customers_destroy", responses={204: None, **_errors(401, 404, 409)})
     def delete(self, request: Request, number: str) -> Response:
-        services.customer_delete(actor=request.user, customer=_customer(request, number))
+        services.customer_delete(
+            actor=request.user, customer=_customer_to_change(request, number, action="delete")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -460,7 +544,7 @@ class _CustomerStatusView(KithAPIView):
     target_status: str = ""
 
     def post(self, request: Request, number: str) -> Response:
-        customer = _customer(request, number)
+        customer = _customer_to_change(request, number)
         data = validated(s.VersionSerializer, request.data)
         services.customer_set_status(
             actor=request.user,
@@ -505,13 +589,17 @@ class CustomerPageView(KithAPIView):
     )
     def get(self, request: Request, number: str) -> Response:
         customer = _customer_for_page(request, number)
+        log_access(request.user, AccessKind.VIEW, customer_ids=[customer.pk])
+        view = masking.field_view(request.user, customer)
         return Response(
             {
-                "customer": s.CustomerDetailSerializer(customer).data,
-                "custom_fields": _custom_fields(customer),
+                "customer": _shown(request, customer, note=True),
+                "custom_fields": _custom_fields(customer, view),
                 "relationships": [_relationship_side(v) for v in relationships_of(customer)],
                 "timeline": _timeline_page_first(request, customer),
-                "special_dates": [_special_date(v) for v in special_dates_of(customer)],
+                "special_dates": [
+                    d for d in (_special_date(v, view) for v in special_dates_of(customer)) if d is not None
+                ],
             }
         )
 
@@ -557,7 +645,9 @@ class SpecialDateListView(KithAPIView):
     )
     def get(self, request: Request, number: str) -> Response:
         customer = _customer_for_page(request, number)
-        return Response({"results": [_special_date(v) for v in special_dates_of(customer)]})
+        fields = masking.field_view(request.user, customer)
+        rows = (_special_date(v, fields) for v in special_dates_of(customer))
+        return Response({"results": [r for r in rows if r is not None]})
 
     @extend_schema(
         operation_id="customers_special_dates_create",
@@ -565,7 +655,7 @@ class SpecialDateListView(KithAPIView):
         responses={201: s.SpecialDateSerializer, **_errors(400, 401, 404)},
     )
     def post(self, request: Request, number: str) -> Response:
-        customer = _customer(request, number)
+        customer = _customer_to_change(request, number)
         data = validated(s.SpecialDateCreateSerializer, request.data)
         row = services.special_date_add(
             actor=request.user,
@@ -577,13 +667,15 @@ class SpecialDateListView(KithAPIView):
             label=data.get("label", ""),
         )
         view = next(v for v in special_dates_of(customer) if v.special_date.pk == row.pk)
-        return Response(_special_date(view), status=status.HTTP_201_CREATED)
+        return Response(
+            _special_date(view, masking.field_view(request.user, customer)), status=status.HTTP_201_CREATED
+        )
 
 
 class SpecialDateDetailView(KithAPIView):
     @extend_schema(operation_id="customers_special_dates_destroy", responses={204: None, **_errors(400, 404)})
     def delete(self, request: Request, number: str, pk: int) -> Response:
-        customer = _customer(request, number)
+        customer = _customer_to_change(request, number)
         row = get_object_or_404(customer.special_dates.all(), pk=pk)
         services.special_date_remove(actor=request.user, special_date=row)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -741,7 +833,8 @@ class _AnniversaryQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
 
 
-def _anniversaries(rows: list[Any], total: int) -> dict[str, Any]:
+def _anniversaries(request: Request, rows: list[Any], total: int) -> dict[str, Any]:
+    rows = redact_anniversaries(request.user, rows)
     return {"results": [dict(s.AnniversarySerializer(a).data) for a in rows], "total": total}
 
 
@@ -762,7 +855,7 @@ class AnniversariesOnView(KithAPIView):
             user=request.user, date=day, owner_id=query.get("owner"), limit=query.get("limit") or 200
         )
         total = anniversaries_count(user=request.user, start=day, owner_id=query.get("owner"))
-        return Response(_anniversaries(rows, total))
+        return Response(_anniversaries(request, rows, total))
 
 
 class AnniversariesUpcomingView(KithAPIView):
@@ -788,7 +881,7 @@ class AnniversariesUpcomingView(KithAPIView):
             limit=query.get("limit") or 200,
         )
         total = anniversaries_count(user=request.user, start=start, days=days, owner_id=query.get("owner"))
-        return Response(_anniversaries(rows, total))
+        return Response(_anniversaries(request, rows, total))
 
 
 # --- catalogues (read: any signed-in user; write: catalogue administrators) ---------------------

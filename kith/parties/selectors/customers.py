@@ -5,32 +5,58 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from kith.parties.models import Customer, Relationship
+from kith.security.models import Share, ShareAccess
+from kith.security.rules import EDIT, has_permission
+from kith.security.selectors import holding, sees_everything, visible_q
 
 
-def visible_customers_q(user: Any, *, via: str = "") -> Q:
-    """The condition "``user`` may see the customer", for customers (``via=""``) or for records that point
-    at one (``via="customer__"``): filtering through a join is far cheaper than ``IN (visible ids)``.
+def visible_customers_q(user: Any, *, via: str = "", write: bool = False) -> Q:
+    """The condition "``user`` may see (``write``: change) the customer", for customers (``via=""``) or for
+    records that follow their customer (``via="customer__"``): a join is far cheaper than ``IN (ids)``.
 
-    Today every active signed-in user sees every customer; the access-control issue narrows this here.
+    The rule itself (owner, manager chain, shares, defaults, role permission) is ``kith.security``'s.
     """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Q(**{f"{via}pk__in": []})
-    return Q()
+    return visible_q(
+        user,
+        "customer",
+        owner=f"{via}owner_id",
+        pk=f"{via}pk" if not via else f"{via.removesuffix('__')}_id",
+        write=write,
+    )
 
 
-def customers_for(user: Any) -> QuerySet[Customer]:
-    """Every customer ``user`` may see. The single place visibility is decided for customers.
-
-    Today every active signed-in user sees every customer; the access-control issue narrows this
-    (ownership, hierarchy, sharing) here and every list, page, search and API follows.
-    """
+def customers_for(user: Any, *, write: bool = False) -> QuerySet[Customer]:
+    """Every customer ``user`` may see (``write``: change). The single place visibility is decided for
+    customers; every list, page, search, timeline and API goes through it."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Customer.objects.none()
-    return Customer.objects.filter(visible_customers_q(user))
+    return Customer.objects.filter(visible_customers_q(user, write=write))
+
+
+def within_write_reach(user: Any, customer: Customer) -> bool:
+    """Whether ``customer`` is within what ``user`` may change (owner, manager chain, a read-write share,
+    an open default), whatever their role permits; no query unless only a share could allow it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if sees_everything(user, "customer", write=True) or customer.owner_id in holding(user).reach:
+        return True
+    grantee = Q(user_id=user.pk) | Q(team_id__in=holding(user).teams)
+    return Share.objects.filter(
+        grantee,
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id=customer.pk,
+        access=ShareAccess.WRITE,
+    ).exists()
+
+
+def can_change(user: Any, customer: Customer) -> bool:
+    """Whether ``user`` may edit ``customer``: the role permission and the customer within reach."""
+    return has_permission(user, "customer", EDIT) and within_write_reach(user, customer)
 
 
 def customer_page(*, user: Any, pk: int | None = None, customer_number: str | None = None) -> Customer:

@@ -26,6 +26,7 @@ from kith.parties.selectors.customers import customers_for
 from kith.parties.services.contact_points import phone_query_keys
 from kith.parties.services.custom_fields import clean_value
 from kith.parties.services.search_keys import fold
+from kith.security.selectors import visible_share
 
 _CUSTOM_KEY = re.compile(r"[a-z](?:_?[a-z0-9])*")  # custom field keys; never a lookup path like a__b
 SORTS = {
@@ -168,67 +169,16 @@ class _Prefix:
     q: Q
 
 
-def _name_match(key: str) -> Q | _Prefix | None:
+def _name_match(key: str, share: float = 1.0) -> Q | _Prefix | None:
     """Names containing every word of ``key`` (words of 3+ characters use the trigram index)."""
     if not key:
         return None
     parts = key.split()
     if any(len(w) >= search.MIN_TRIGRAM for w in parts):
-        return search.contains_all_q(_name_index(), [[w] for w in parts])
+        return search.contains_all_q(_name_index(), [[w] for w in parts], share=share)
     if len(key) >= search.MIN_TRIGRAM:  # "li na": the phrase as a whole
-        return search.contains_all_q(_name_index(), [[key]])
+        return search.contains_all_q(_name_index(), [[key]], share=share)
     return _Prefix(search.prefix_q("search_name", key))  # "张三", "li": names starting with it
-
-
-@dataclass(frozen=True)
-class _Stream:
-    """A name match read from the trigram index in id order (SQLite), checked against the filters in batches.
-
-    FTS5 walks its lists of row ids backwards or forwards and stops early, so "newest first" pages of a
-    broad match cost the same as narrow ones, wherever the names sort.
-    """
-
-    groups: tuple[tuple[str, ...], ...]  # words of 3+ characters, for the index
-    rest: Q  # the rest of the condition (short words), checked with the filters
-    q: Q  # the whole condition, for counting
-
-    BATCH = 256
-    ROUNDS = 40
-
-    def ids(self, qs: QuerySet[Customer], *, descending: bool, after: int | None, limit: int) -> list[int]:
-        found: list[int] = []
-        index = _name_index()
-        unfiltered = not qs.query.where.children and not self.rest.children
-        for _round in range(self.ROUNDS):
-            batch = search.fts_ids(index, self.groups, descending=descending, after=after, limit=self.BATCH)
-            if not batch:
-                return found
-            if unfiltered:  # every id in the index is a customer: nothing to check
-                found += batch
-            else:
-                ok = set(qs.filter(self.rest, pk__in=batch).values_list("id", flat=True))
-                found += [i for i in batch if i in ok]
-            if len(found) >= limit or len(batch) < self.BATCH:
-                return found[:limit]
-            after = batch[-1]
-        # very selective filters on a broad match: let the database do it in one go
-        order = "-id" if descending else "id"
-        return list(qs.filter(self.q).order_by(order).values_list("id", flat=True)[:limit])
-
-
-def _streamable(key: str, order: tuple[str, ...]) -> _Stream | None:
-    if connection.vendor != "sqlite" or order not in (("id",), ("-id",)):
-        return None
-    parts = key.split()
-    groups = tuple((w,) for w in parts if len(w) >= search.MIN_TRIGRAM)
-    if not groups:
-        return None
-    rest = Q()
-    for w in parts:
-        if len(w) < search.MIN_TRIGRAM:
-            rest &= Q(search_name__contains=w)
-    whole = search.contains_all_q(_name_index(), [[w] for w in parts])
-    return _Stream(groups=groups, rest=rest, q=whole)
 
 
 def _number_q(q: str) -> Q | None:
@@ -238,11 +188,11 @@ def _number_q(q: str) -> Q | None:
     return None
 
 
-Branch = Q | _Stream | _Prefix
+Branch = Q | _Prefix
 
 
 def _branches(
-    q: str, order: tuple[str, ...] = ("search_name", "id"), *, with_number: bool = True
+    q: str, order: tuple[str, ...] = ("search_name", "id"), *, with_number: bool = True, share: float = 1.0
 ) -> list[Branch]:
     """Each way the search box text can match, as separate index-friendly conditions (merged by the caller)."""
     branches: list[Branch] = []
@@ -265,9 +215,8 @@ def _branches(
             branches.append(Q(pk__in=Phone.objects.filter(keys).values("customer_id")))
         return branches
     key = fold(q)
-    name = _name_match(
-        key
-    )  # Chinese names carry their pinyin in the search name: "zhang san" is a name match
+    # Chinese names carry their pinyin in the search name: "zhang san" is a name match
+    name = _name_match(key, share)
     if name is not None:
         branches.append(name)
     compact = key.replace(" ", "")
@@ -404,11 +353,6 @@ def _page(
     names = tuple(dict.fromkeys([n.lstrip("-") for n in order] + ["id"]))
     keys: dict[int, tuple[Any, ...]] = {}
     for branch in branches:
-        if isinstance(branch, _Stream):  # order is by id alone here
-            start = int(after[0]) if after else None
-            for pk in branch.ids(qs, descending=order[0].startswith("-"), after=start, limit=limit):
-                keys.setdefault(pk, (pk,))
-            continue
         ordering: list[Any] = list(order)
         if isinstance(branch, _Prefix):
             branch = branch.q
@@ -456,7 +400,8 @@ def customer_search(
             _attach_contacts(exact)
             return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
     if filters.q:
-        branches = _branches(filters.q, order, with_number=number is None)
+        share = visible_share(user, "customer")  # how much of the table the reader sees: plans the text match
+        branches = _branches(filters.q, order, with_number=number is None, share=share)
         if typo:
             branches = [_typo_branch(filters.q) or Q(pk__in=[])]
     rows = _page(qs, branches, order, limit + 1, values)

@@ -23,6 +23,7 @@ from kith.parties.models import (
     RelationshipType,
     Tag,
 )
+from kith.parties.services.access import administers_catalogues
 
 _KEY = re.compile(r"^[a-z](?:_?[a-z0-9]){0,58}$")  # no "__": keys are used in JSON lookups
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -138,11 +139,13 @@ def _clean_custom_field(data: dict[str, Any], *, instance: CustomFieldDefinition
 
 
 @transaction.atomic
+@administers_catalogues
 def custom_field_create(*, actor: Any, data: dict[str, Any]) -> CustomFieldDefinition:
     return CustomFieldDefinition.objects.create(**_clean_custom_field(data, instance=None))
 
 
 @transaction.atomic
+@administers_catalogues
 def custom_field_update(
     *, actor: Any, definition: CustomFieldDefinition, data: dict[str, Any]
 ) -> CustomFieldDefinition:
@@ -153,6 +156,7 @@ def custom_field_update(
 
 
 @transaction.atomic
+@administers_catalogues
 def custom_field_retire(
     *, actor: Any, definition: CustomFieldDefinition, active: bool = False
 ) -> CustomFieldDefinition:
@@ -162,6 +166,7 @@ def custom_field_retire(
 
 
 @transaction.atomic
+@administers_catalogues
 def category_tree_create(*, actor: Any, data: dict[str, Any]) -> CategoryTree:
     errors: dict[str, list[str]] = {}
     name = _required_text(data, "name", errors, 100)
@@ -177,6 +182,7 @@ def category_tree_create(*, actor: Any, data: dict[str, Any]) -> CategoryTree:
 
 
 @transaction.atomic
+@administers_catalogues
 def category_tree_update(*, actor: Any, tree: CategoryTree, data: dict[str, Any]) -> CategoryTree:
     errors: dict[str, list[str]] = {}
     if "name" in data:
@@ -199,6 +205,7 @@ def _category_path(parent: Category | None, name: str) -> str:
 
 
 @transaction.atomic
+@administers_catalogues
 def category_create(*, actor: Any, tree: CategoryTree, name: str, parent: Category | None = None) -> Category:
     errors: dict[str, list[str]] = {}
     name = _required_text({"name": name}, "name", errors, 100)
@@ -219,6 +226,7 @@ def category_create(*, actor: Any, tree: CategoryTree, name: str, parent: Catego
 
 
 @transaction.atomic
+@administers_catalogues
 def category_rename(*, actor: Any, category: Category, name: str) -> Category:
     """Rename a node; every descendant's path follows. Customers keep their classification."""
     errors: dict[str, list[str]] = {}
@@ -246,6 +254,7 @@ def category_rename(*, actor: Any, category: Category, name: str) -> Category:
 
 
 @transaction.atomic
+@administers_catalogues
 def category_retire(*, actor: Any, category: Category, active: bool = False) -> Category:
     category.is_active = active
     category.save(update_fields=["is_active", "updated_at"])
@@ -266,6 +275,7 @@ def tag_create(*, actor: Any, name: str, color: str = "#6b7280") -> Tag:
 
 
 @transaction.atomic
+@administers_catalogues
 def tag_delete(*, actor: Any, tag: Tag) -> None:
     tag.delete()
 
@@ -297,11 +307,13 @@ def _clean_role(data: dict[str, Any], *, instance: PartyRole | None) -> dict[str
 
 
 @transaction.atomic
+@administers_catalogues
 def role_create(*, actor: Any, data: dict[str, Any]) -> PartyRole:
     return PartyRole.objects.create(**_clean_role(data, instance=None))
 
 
 @transaction.atomic
+@administers_catalogues
 def role_update(*, actor: Any, role: PartyRole, data: dict[str, Any]) -> PartyRole:
     for field, value in _clean_role(data, instance=role).items():
         setattr(role, field, value)
@@ -335,11 +347,13 @@ def _clean_relationship_type(data: dict[str, Any], *, instance: RelationshipType
 
 
 @transaction.atomic
+@administers_catalogues
 def relationship_type_create(*, actor: Any, data: dict[str, Any]) -> RelationshipType:
     return RelationshipType.objects.create(**_clean_relationship_type(data, instance=None))
 
 
 @transaction.atomic
+@administers_catalogues
 def relationship_type_update(*, actor: Any, type: RelationshipType, data: dict[str, Any]) -> RelationshipType:
     for field, value in _clean_relationship_type(data, instance=type).items():
         setattr(type, field, value)

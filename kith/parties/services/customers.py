@@ -29,12 +29,14 @@ from kith.parties.choices import (
     Source,
 )
 from kith.parties.models import Address, Category, Customer, Email, PartyRole, Phone, Tag
+from kith.parties.services.access import require, require_change
 from kith.parties.services.contact_points import normalise_email, normalise_phone
 from kith.parties.services.custom_fields import clean_custom_data
 from kith.parties.services.numbering import allocate_customer_numbers
 from kith.parties.services.search_index import learn_names
 from kith.parties.services.search_keys import name_keys
 from kith.parties.services.special_dates import sync_derived_dates
+from kith.security.masking import check_writable, locked_fields
 
 PERSON_FIELDS = ("family_name", "given_name", "gender", "birth_date", "marital_status", "id_document_number")
 COMPANY_FIELDS = (
@@ -417,6 +419,7 @@ def customer_create(
     tag_names: Iterable[str] | None = None,
     role_ids: Iterable[int] | None = None,
 ) -> Customer:
+    require(actor, "customer", "create")
     if kind not in CustomerKind.values:
         raise ValidationError({"kind": [_("Choose person or company.")]})
     errors: dict[str, list[str]] = {}
@@ -439,6 +442,12 @@ def customer_create(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    given = [f for f in data if f in values and values[f] not in (None, "")]
+    given += [f"custom.{k}" for k, v in (values.get("custom_data") or {}).items() if v not in (None, "", [])]
+    given += [
+        n for n, rows in (("phones", phone_rows), ("emails", email_rows), ("addresses", address_rows)) if rows
+    ]
+    check_writable(actor, "customer", given)
     if values.get("owner") is None and getattr(actor, "pk", None):
         values["owner"] = actor
     customer = Customer(
@@ -455,6 +464,28 @@ def customer_create(
 
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
+
+
+def _changed_custom(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    if after is None:
+        return []
+    before = before or {}
+    return [f"custom.{k}" for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+
+
+def _changed_lists(customer: Customer, locked: set[str], **lists: list[Any] | None) -> list[str]:
+    """The contact lists given that differ from the stored ones, among those ``locked`` for the actor
+    (only those need the comparison: the field-rule check refuses them)."""
+    changed = []
+    for name, rows in lists.items():
+        if rows is None or name not in locked:
+            continue
+        model = {"phones": Phone, "emails": Email, "addresses": Address}[name]
+        keys = _CONTACT_KEYS[model]
+        current = [tuple(v) for v in getattr(customer, name).all().values_list(*keys)] if customer.pk else []
+        if sorted(current, key=repr) != sorted((tuple(getattr(r, k) for k in keys) for r in rows), key=repr):
+            changed.append(name)
+    return changed
 
 
 @transaction.atomic
@@ -477,6 +508,7 @@ def customer_update(
 
     ``None`` for a collection means "leave as is"; a list replaces it.
     """
+    require_change(actor, customer)
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     try:
@@ -503,6 +535,20 @@ def customer_update(
 
     version = customer.version if expected_version is None else int(expected_version)
     changed = [f for f, v in values.items() if getattr(customer, f) != v]
+    check_writable(
+        actor,
+        "customer",
+        [f for f in changed if f != "custom_data"]
+        + _changed_custom(customer.custom_data, values.get("custom_data"))
+        + _changed_lists(
+            customer,
+            locked_fields(actor, "customer", customer),
+            phones=phone_rows,
+            emails=email_rows,
+            addresses=address_rows,
+        ),
+        record=customer,
+    )
     # Work on a copy so that a conflict leaves the caller's object as it was.
     draft = copy.copy(customer)
     for field, value in values.items():
@@ -567,6 +613,7 @@ def customer_has_business_records(customer: Customer) -> bool:
 @transaction.atomic
 def customer_delete(*, actor: Any, customer: Customer) -> None:
     """Hard delete. Ordinary users may delete only records without business records; they archive the rest."""
+    require_change(actor, customer, "customer", "delete")
     if customer_has_business_records(customer) and not getattr(actor, "is_superuser", False):
         raise DeleteRefused(
             _("%(name)s has business records (visits, calls, orders ...). Archive the customer instead.")

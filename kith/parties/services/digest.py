@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kith.parties.selectors.anniversaries import Anniversary, anniversaries_upcoming
+from kith.parties.sensitive import redact_anniversaries
 
 DIGEST_DAYS = 7
 MAX_LINES = 200  # a manager of thousands of customers gets the first ones and a count of the rest
@@ -90,6 +91,8 @@ def send_anniversary_digest(*, start: dt.date) -> list[str]:
     with translation.override(settings.LANGUAGE_CODE):
         for manager in digest_recipients():
             items = anniversaries_upcoming(user=manager, start=start, days=DIGEST_DAYS, owner_id=manager.pk)
+            # as the manager may see them: a masked birth date gives no age (kith.security.masking)
+            items = redact_anniversaries(manager, items)
             if items:
                 messages.append(build_digest(manager, items, start=start))
     if messages:

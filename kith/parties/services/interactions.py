@@ -16,6 +16,7 @@ from kith.core import timeline
 from kith.core.errors import ConflictError, DomainError
 from kith.parties.choices import Channel, CustomerStatus, InteractionKind, Outcome
 from kith.parties.models import Customer, Interaction
+from kith.parties.services.access import require_change
 
 
 def timeline_kind(kind: str) -> str:
@@ -88,6 +89,7 @@ def _summary(interaction: Interaction) -> str:
 
 @transaction.atomic
 def interaction_create(*, actor: Any, customer: Customer, data: dict[str, Any]) -> Interaction:
+    require_change(actor, customer, "interaction", "create")
     if customer.status == CustomerStatus.ARCHIVED:
         raise DomainError(_("This customer is archived. Reactivate it before recording new business."))
     values = _clean(data, base=None)
@@ -111,6 +113,7 @@ def interaction_create(*, actor: Any, customer: Customer, data: dict[str, Any]) 
 def interaction_update(
     *, actor: Any, interaction: Interaction, expected_version: int | None, data: dict[str, Any]
 ) -> Interaction:
+    require_change(actor, interaction.customer, "interaction", "edit")
     values = _clean(data, base=interaction)
     version = interaction.version if expected_version is None else int(expected_version)
     for field, value in values.items():
@@ -134,5 +137,6 @@ def interaction_update(
 
 @transaction.atomic
 def interaction_delete(*, actor: Any, interaction: Interaction) -> None:
+    require_change(actor, interaction.customer, "interaction", "delete")
     timeline.retract(interaction)
     interaction.delete()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kith.parties.choices import KindScope
 from kith.parties.models import Customer, Relationship, RelationshipType
+from kith.parties.services.access import require_change
 
 
 def _fits(scope: str, customer: Customer) -> bool:
@@ -29,6 +30,7 @@ def relationship_add(
     end_date: dt.date | None = None,
     note: str = "",
 ) -> Relationship:
+    require_change(actor, from_customer, "relationship", "create")
     errors: dict[str, list[str]] = {}
     if from_customer.pk == to_customer.pk:
         errors["to_customer"] = [_("A customer cannot be related to itself.")]
@@ -71,4 +73,5 @@ def relationship_add(
 
 @transaction.atomic
 def relationship_remove(*, actor: Any, relationship: Relationship) -> None:
+    require_change(actor, relationship.from_customer, "relationship", "delete")
     relationship.delete()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kith.parties.choices import DERIVED_DATE_KINDS, SpecialDateKind
 from kith.parties.models import Customer, SpecialDate
+from kith.parties.services.access import require_change
 
 
 def sync_derived_dates(customer: Customer, *, new: bool = False) -> None:
@@ -62,6 +63,7 @@ def special_date_add(
     year: int | None = None,
     label: str = "",
 ) -> SpecialDate:
+    require_change(actor, customer)
     if kind not in SpecialDateKind.values:
         raise ValidationError({"kind": [_("Unknown kind of date.")]})
     if kind in DERIVED_DATE_KINDS:
@@ -82,6 +84,7 @@ def special_date_add(
 
 @transaction.atomic
 def special_date_remove(*, actor: Any, special_date: SpecialDate) -> None:
+    require_change(actor, special_date.customer)
     if special_date.kind in DERIVED_DATE_KINDS:
         raise ValidationError(_("Clear the birth or founding date on the customer instead."))
     special_date.delete()

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from kith.parties import services
 from kith.parties.selectors import anniversaries_on, anniversaries_upcoming
 from kith.parties.tests.factories import company, person
+from kith.security.testing import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_upcoming_wraps_the_year_and_is_sorted(user):
 
 
 def test_custom_special_dates_and_owner_filter(user, django_user_model):
-    other = django_user_model.objects.create_user(username="other")
+    other = make_user("other", "sales_rep", manager=user)  # reports to user: user sees theirs
     mine = person(user, given_name="Mine")
     theirs = person(other, given_name="Theirs")
     services.special_date_add(actor=user, customer=mine, kind="wedding", month=6, day=1, year=2010)

@@ -18,6 +18,7 @@ from kith.core.schedule import run_due
 from kith.parties import services
 from kith.parties.tasks import anniversary_digest
 from kith.parties.tests.factories import company, person
+from kith.security.testing import make_user, with_clearance
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +75,11 @@ def _subject(message: Message) -> str:
 
 
 def test_each_manager_gets_their_own_upcoming_anniversaries(smtp, django_user_model):
-    anna = django_user_model.objects.create_user(username="anna", email="anna@example.com")
-    ben = django_user_model.objects.create_user(username="ben", email="ben@example.com")
-    quiet = django_user_model.objects.create_user(username="quiet", email="quiet@example.com")
-    gone = django_user_model.objects.create_user(username="gone", email="gone@example.com", is_active=False)
+    # anna sees her customers' birth years (sensitive): her digest counts the years
+    anna = with_clearance(make_user("anna", "sales_rep", email="anna@example.com"))
+    ben = make_user("ben", "sales_rep", email="ben@example.com")
+    quiet = make_user("quiet", "sales_rep", email="quiet@example.com")
+    gone = django_user_model.objects.create_user(username="gone", email="gone@example.com")
     nomail = django_user_model.objects.create_user(username="nomail", email="")
 
     li = person(anna, family_name="李", given_name="小龙", birth_date="1980-03-12")
@@ -88,8 +90,9 @@ def test_each_manager_gets_their_own_upcoming_anniversaries(smtp, django_user_mo
     services.customer_set_status(actor=anna, customer=archived, status="archived", expected_version=None)
     person(ben, given_name="Émile", family_name="Zola", birth_date="1990-03-15")
     person(quiet, given_name="Far", family_name="Away", birth_date="1990-09-01")
-    person(gone, given_name="Gone", family_name="Owner", birth_date="1990-03-11")
-    person(nomail, given_name="No", family_name="Mail", birth_date="1990-03-11")
+    person(None, given_name="Gone", family_name="Owner", birth_date="1990-03-11", owner=gone.pk)
+    django_user_model.objects.filter(pk=gone.pk).update(is_active=False)  # left since
+    person(None, given_name="No", family_name="Mail", birth_date="1990-03-11", owner=nomail.pk)
 
     sent = anniversary_digest.call(DAY.isoformat())
 
@@ -116,7 +119,7 @@ def test_each_manager_gets_their_own_upcoming_anniversaries(smtp, django_user_mo
 
 
 def test_nothing_is_sent_when_no_one_has_anniversaries(smtp, django_user_model):
-    manager = django_user_model.objects.create_user(username="m", email="m@example.com")
+    manager = make_user("m", "sales_rep", email="m@example.com")
     person(manager, birth_date="1990-08-01")
     assert anniversary_digest.call(DAY.isoformat()) == []
     time.sleep(0.05)

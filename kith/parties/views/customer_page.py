@@ -13,25 +13,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kith.audit.choices import AccessKind
+from kith.audit.services import log_access
 from kith.core import timeline
 from kith.core.errors import ConflictError, DomainError
+from kith.core.forms import apply_service_errors
 from kith.parties import services
-from kith.parties.choices import CustomerStatus, CustomFieldType
+from kith.parties.choices import CustomerStatus, CustomFieldType, SpecialDateKind
 from kith.parties.forms import (
     InteractionForm,
     RelationshipForm,
     SpecialDateForm,
     StatusForm,
-    apply_service_errors,
 )
 from kith.parties.models import Customer, Interaction
 from kith.parties.selectors import catalogues
-from kith.parties.selectors.customers import customer_by_number, customer_page, relationships_of
+from kith.parties.selectors.customers import can_change, customer_by_number, customer_page, relationships_of
 from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.parties.services.custom_fields import definitions_for
 from kith.parties.services.interactions import timeline_kind
 from kith.parties.services.special_dates import next_celebration
 from kith.parties.views import is_htmx
+from kith.security.access_requests import note_sensitive_view
+from kith.security.masking import FieldView, field_view, mask_items, masked_record
 
 TIMELINE_PAGE = 20
 
@@ -61,14 +65,18 @@ def _timeline(customer: Customer, *, kind: str, cursor: str | None) -> dict[str,
     return {"entries": entries, "next_cursor": page.next_cursor, "timeline_kind": kind}
 
 
-def _custom_values(customer: Customer) -> list[dict[str, Any]]:
+def _custom_values(customer: Customer, view: FieldView) -> list[dict[str, Any]]:
     values = customer.custom_data or {}
     shown: list[dict[str, Any]] = []
     for definition in definitions_for(customer.kind, include_retired=True):
         value = values.get(definition.key)
-        if value is None and not definition.is_active:
+        name = f"custom.{definition.key}"
+        if (value is None and not definition.is_active) or not view.shows(name):
             continue
-        if definition.field_type == CustomFieldType.BOOLEAN and value is not None:
+        masked = view.is_masked(name) and value not in (None, "")
+        if masked:
+            value = view.display(name, value)
+        elif definition.field_type == CustomFieldType.BOOLEAN and value is not None:
             value = _("Yes") if value else _("No")
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -77,23 +85,31 @@ def _custom_values(customer: Customer) -> list[dict[str, Any]]:
                 "label": definition.label,
                 "value": "" if value is None else value,
                 "retired": not definition.is_active,
-                "is_url": definition.field_type == CustomFieldType.URL,
+                "is_url": definition.field_type == CustomFieldType.URL and not masked,
+                "masked": masked,
             }
         )
     return shown
 
 
-def _special_dates(customer: Customer) -> list[dict[str, Any]]:
+def _special_dates(customer: Customer, view: FieldView) -> list[dict[str, Any]]:
     today = timezone.localdate()
     rows: list[dict[str, Any]] = []
     for special in customer.special_dates.all():
+        year = special.year
+        if special.kind == SpecialDateKind.BIRTHDAY:
+            if not view.shows("birth_date"):
+                continue
+            if view.is_masked("birth_date"):
+                year = None  # the birthday stays, the year (the age) is masked like the birth date
         upcoming = next_celebration(special.month, special.day, today=today)
         rows.append(
             {
                 "row": special,
+                "year": year,
                 "next": upcoming,
                 "in_days": (upcoming - today).days,
-                "years": (upcoming.year - special.year) if special.year else None,
+                "years": (upcoming.year - year) if year else None,
             }
         )
     rows.sort(key=lambda r: r["next"])
@@ -112,19 +128,19 @@ def _relationship_context(
     }
 
 
-def _dates_context(customer: Customer, form: SpecialDateForm | None = None) -> dict[str, Any]:
+def _dates_context(customer: Customer, user: Any, form: SpecialDateForm | None = None) -> dict[str, Any]:
     return {
         "customer": customer,
-        "special_dates": _special_dates(customer),
+        "special_dates": _special_dates(customer, field_view(user, customer)),
         "date_form": form or SpecialDateForm(),
     }
 
 
 def _page(request: HttpRequest, customer: Customer, *, status: int = 200, **forms: Any) -> HttpResponse:
     kind = request.GET.get("kind", "")
+    view = field_view(request.user, customer)
     context: dict[str, Any] = {
-        "customer": customer,
-        "custom_values": _custom_values(customer),
+        "custom_values": _custom_values(customer, view),
         "timeline_kinds": timeline.kinds(),
         "visit_form": forms.get("visit_form") or InteractionForm(),
         "status_form": StatusForm(initial={"version": customer.version}),
@@ -132,7 +148,14 @@ def _page(request: HttpRequest, customer: Customer, *, status: int = 200, **form
         # Without JavaScript, "load more" reloads this page from the cursor.
         **_timeline(customer, kind=kind, cursor=request.GET.get("cursor") or None),
         **_relationship_context(customer, forms.get("relationship_form"), forms.get("picked")),
-        **_dates_context(customer, forms.get("date_form")),
+        **_dates_context(customer, request.user, forms.get("date_form")),
+        "may_change": can_change(request.user, customer),
+        # what the user sees of the record: hidden fields emptied, sensitive ones masked
+        "customer": masked_record(view, customer),
+        "phones": mask_items(view, "phones", customer.phones.all()),
+        "emails": mask_items(view, "emails", customer.emails.all()),
+        "addresses": mask_items(view, "addresses", customer.addresses.all()),
+        "fv": view,
     }
     return render(request, "parties/customer_detail.html", context, status=status)
 
@@ -140,7 +163,10 @@ def _page(request: HttpRequest, customer: Customer, *, status: int = 200, **form
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return _page(request, customer_page(user=request.user, customer_number=number))
+    customer = customer_page(user=request.user, customer_number=number)
+    log_access(request.user, AccessKind.VIEW, customer_ids=[customer.pk])
+    note_sensitive_view(request.user, customer, field_view(request.user, customer), channel="web")
+    return _page(request, customer)
 
 
 @login_required
@@ -284,10 +310,10 @@ def special_date_add(request: HttpRequest, number: str) -> HttpResponse:
         if not is_htmx(request):
             messages.success(request, _("The date was added."))
             return redirect("parties:customer_detail", number=customer.customer_number)
-        return render(request, "parties/_special_dates.html", _dates_context(customer))
+        return render(request, "parties/_special_dates.html", _dates_context(customer, request.user))
     if not is_htmx(request):
         return _page(request, customer, status=400, date_form=form)
-    return render(request, "parties/_special_dates.html", _dates_context(customer, form))
+    return render(request, "parties/_special_dates.html", _dates_context(customer, request.user, form))
 
 
 @login_required
@@ -303,7 +329,7 @@ def special_date_remove(request: HttpRequest, number: str, pk: int) -> HttpRespo
         else:
             customer = customer_page(user=request.user, customer_number=number)
     if is_htmx(request):
-        return render(request, "parties/_special_dates.html", _dates_context(customer))
+        return render(request, "parties/_special_dates.html", _dates_context(customer, request.user))
     return redirect("parties:customer_detail", number=customer.customer_number)
 
 

@@ -6,36 +6,60 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kith.audit.choices import AccessKind
+from kith.audit.services import log_access
 from kith.core.errors import ConflictError, DeleteRefused
+from kith.core.forms import apply_service_errors
 from kith.parties import services
 from kith.parties.choices import CustomerKind, CustomerStatus, CustomFieldType
 from kith.parties.forms import (
     CONTACT_FORMSETS,
     CustomerFilterForm,
     CustomerForm,
-    apply_service_errors,
     contact_initial,
     customer_initial,
     formset_items,
 )
 from kith.parties.models import Customer
 from kith.parties.selectors import catalogues
-from kith.parties.selectors.customers import customer_by_number, customer_page
+from kith.parties.selectors.customers import can_change, customer_by_number, customer_page
 from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.parties.services.contact_points import format_phone
 from kith.parties.services.custom_fields import definitions_for
 from kith.parties.views import htmx_target
+from kith.security.access_requests import note_sensitive_view
+from kith.security.masking import apply_to_row, check_filterable, field_view, field_views, mask_items
+from kith.security.rules import has_permission, require_permission
 
 PAGE_SIZE = 25
 AUTOCOMPLETE_SIZE = 8
 DEFAULT_SORT = ""
+
+
+def _cf_param(name: str) -> str:
+    return "cf_" + name.removeprefix("custom.")
+
+
+ROW_COLUMNS = {"primary_phone": "phones", "primary_email": "emails"}
+
+
+def mask_rows(user: Any, rows: list[dict[str, Any]], *, channel: str = "web") -> list[dict[str, Any]]:
+    """The rows as ``user`` may see them (``kith.security.masking``); views under an access grant are
+    recorded."""
+    views = field_views(user, rows)
+    for row in rows:
+        view = views[row["id"]]
+        apply_to_row(view, row, ROW_COLUMNS)
+        if view.grant_id and row.get("primary_phone"):
+            note_sensitive_view(user, row, view, channel=channel)
+    return rows
 
 
 def _decorate_rows(rows: list[dict[str, Any]], owners: dict[int, str]) -> list[dict[str, Any]]:
@@ -43,7 +67,10 @@ def _decorate_rows(rows: list[dict[str, Any]], owners: dict[int, str]) -> list[d
     statuses = dict(CustomerStatus.choices)
     for row in rows:
         row["owner_name"] = owners.get(row.get("owner_id") or 0, "")
-        row["phone_display"] = format_phone(row["primary_phone"]) if row.get("primary_phone") else ""
+        if row.get("primary_phone_masked"):
+            row["phone_display"] = row["primary_phone"]
+        else:
+            row["phone_display"] = format_phone(row["primary_phone"]) if row.get("primary_phone") else ""
         row["kind_label"] = kinds.get(row["kind"], row["kind"])
         row["status_label"] = statuses.get(row["status"], row["status"])
     return rows
@@ -57,6 +84,26 @@ def _non_empty(params: QueryDict) -> QueryDict:
             if value.strip() and not (key == "sort" and value == DEFAULT_SORT):
                 kept.appendlist(key, value)
     return kept
+
+
+def _log_search(
+    request: HttpRequest, filters: CustomerFilters, query: QueryDict, rows: list[dict[str, Any]]
+) -> None:
+    """The access log gets every search request that carries a text or a filter (each htmx live-search
+    request is one), with the customers shown on the page."""
+    shown = {k: query.getlist(k) for k in query if k not in ("q", "cursor")}
+    if not filters.q and not any(k != "sort" for k in shown):
+        return
+    if query.get("cursor"):
+        shown["page"] = ["next"]
+    log_access(
+        request.user,
+        AccessKind.SEARCH,
+        customer_ids=[row["id"] for row in rows],
+        query=filters.q,
+        filters=shown,
+        result_count=len(rows),
+    )
 
 
 @login_required
@@ -85,18 +132,20 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     cursor = request.GET.get("cursor") or None
     try:
         filters = CustomerFilters.from_params(request.GET)
+        check_filterable(request.user, "customer", [f"custom.{k}" for k in filters.custom], param=_cf_param)
         page = customer_search(user=request.user, filters=filters, cursor=cursor, limit=PAGE_SIZE)
     except ValidationError as exc:
         apply_service_errors(exc, form)
         status = 400
     else:
-        rows = _decorate_rows(page.rows, {u.pk: str(u) for u in owners})
+        rows = _decorate_rows(mask_rows(request.user, page.rows), {u.pk: str(u) for u in owners})
         if page.next_cursor:
             params = query.copy()
             params["cursor"] = page.next_cursor
             next_url = f"{list_url}?{params.urlencode()}"
         elif not cursor:
             total = len(rows)  # everything fits on one page: the count is free
+        _log_search(request, filters, query, rows)
     first_page = query.copy()
     first_page.pop("cursor", None)
     context = {
@@ -169,15 +218,26 @@ def _customer_form(
         "categories": catalogues.categories(),
         "roles": catalogues.roles(),
     }
+    current = customer_initial(customer, definitions) if customer is not None else {}
     if request.method == "POST":
         form = CustomerForm(request.POST, **options)
     elif customer is not None:
-        form = CustomerForm(initial=customer_initial(customer, definitions), **options)
+        form = CustomerForm(initial=current, **options)
     else:
         form = CustomerForm(initial={"owner": str(request.user.pk)}, **options)
     if customer is not None:
         form.fields["version"].required = True
-    return form, _bound_formsets(request, customer)
+    view = field_view(request.user, customer)
+    form.restrict(view, current)
+    formsets = _bound_formsets(request, customer)
+    # contact lists the user may not change are shown (masked) instead of edited, and left as they are
+    form.locked_lists = {}  # type: ignore[attr-defined]
+    for name in list(formsets):
+        if not view.can_write(name):
+            del formsets[name]
+            rows = list(getattr(customer, name).all()) if customer is not None else []
+            form.locked_lists[name] = mask_items(view, name, rows)  # type: ignore[attr-defined]
+    return form, formsets
 
 
 def _save_customer(
@@ -193,9 +253,10 @@ def _save_customer(
     arguments: dict[str, Any] = {
         "actor": request.user,
         "data": form.master_data(),
-        "phones": contacts["phones"],
-        "emails": contacts["emails"],
-        "addresses": contacts["addresses"],
+        # a list without a formset is locked for the user: None leaves it as it is
+        "phones": contacts.get("phones"),
+        "emails": contacts.get("emails"),
+        "addresses": contacts.get("addresses"),
         "custom": form.custom_data(),
         "category_ids": [int(i) for i in form.cleaned_data.get("categories") or []],
         "tag_names": form.tag_names(),
@@ -255,6 +316,7 @@ def _all_valid(form: CustomerForm, formsets: dict[str, Any]) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "customer", "create")
     kind = request.GET.get("kind") or request.POST.get("kind") or CustomerKind.PERSON
     if kind not in CustomerKind.values:
         messages.error(request, _("Choose whether the new customer is a person or a company."))
@@ -278,6 +340,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, number: str) -> HttpResponse:
     customer = customer_page(user=request.user, customer_number=number)
+    if not can_change(request.user, customer):
+        raise PermissionDenied(_("You may see this customer but not change it."))
     form, formsets = _customer_form(request, customer.kind, customer)
     if request.method == "POST" and not request.POST.get("_add"):
         if _all_valid(form, formsets):
@@ -290,6 +354,7 @@ def customer_edit(request: HttpRequest, number: str) -> HttpResponse:
                     request, form, formsets, customer=customer, status=409, conflict=True
                 )
         return _render_customer_form(request, form, formsets, customer=customer, status=400)
+    note_sensitive_view(request.user, customer, field_view(request.user, customer), channel="web")
     return _render_customer_form(request, form, formsets, customer=customer)
 
 
@@ -297,6 +362,8 @@ def customer_edit(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_delete(request: HttpRequest, number: str) -> HttpResponse:
     customer = customer_by_number(user=request.user, customer_number=number)
+    if not (has_permission(request.user, "customer", "delete") and can_change(request.user, customer)):
+        raise PermissionDenied(_("You may not delete this customer."))
     if request.method == "POST":
         try:
             services.customer_delete(actor=request.user, customer=customer)

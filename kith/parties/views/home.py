@@ -20,6 +20,8 @@ from kith.parties.selectors.anniversaries import (
 )
 from kith.parties.selectors.follow_ups import follow_ups_due
 from kith.parties.selectors.search import CustomerFilters, customer_search
+from kith.parties.sensitive import redact_anniversaries
+from kith.security.access_requests import requests_to_decide
 from kith.security.rules import can_administer_catalogues
 
 HOME_DAYS = 7
@@ -45,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
     recent = customer_search(user=request.user, filters=CustomerFilters(sort="-updated"), limit=8).rows
     context = {
         "today": today,
-        "anniversaries": upcoming[:HOME_ANNIVERSARIES],
+        "anniversaries": redact_anniversaries(request.user, upcoming[:HOME_ANNIVERSARIES]),
         "more_anniversaries": len(upcoming) > HOME_ANNIVERSARIES,
         "recent": recent,
         "follow_ups": follow_ups_due(
@@ -56,6 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         "mine_only": owner_id is not None,
         "days": HOME_DAYS,
+        "pending_access_requests": list(requests_to_decide(request.user)[:5]),
     }
     return render(request, "parties/home.html", context)
 
@@ -99,7 +102,7 @@ def anniversaries(request: HttpRequest) -> HttpResponse:
                 user=request.user, start=start, days=days, owner_id=owner_id, cap=COUNT_CAP
             )
     context = {
-        "rows": rows,
+        "rows": redact_anniversaries(request.user, rows),
         "total": total,
         "count_cap": COUNT_CAP,
         "errors": errors,

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.core.forms import apply_service_errors
 from kith.parties.forms import (
     CategoryForm,
     CategoryRenameForm,
@@ -24,7 +25,6 @@ from kith.parties.forms import (
     RelationshipTypeForm,
     RoleForm,
     TagForm,
-    apply_service_errors,
 )
 from kith.parties.selectors import catalogues as read
 from kith.parties.services import catalogues as write

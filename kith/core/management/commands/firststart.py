@@ -27,9 +27,12 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        user_model.objects.create_superuser(
+        admin = user_model.objects.create_superuser(
             username="admin", email="admin@example.com", password=password, display_name="Administrator"
         )
+        from kith.accounts.services import password_change_require  # the printed password is one-time
+
+        password_change_require(user=admin)
         self.stdout.write("Loading demo data ...")
         call_command("demo", customers=customers, seed=seed, verbosity=0)
         line = "=" * 64
@@ -37,6 +40,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\n{line}\n  Kith is ready.  Sign in at http://127.0.0.1:{os.environ.get('PORT') or 8000}/\n"
                 f"    user:     admin\n    password: {password}\n"
-                f"  (shown once; `kith changepassword admin` sets a new one)\n{line}\n"
+                f"  (shown once; you choose your own password at the first sign-in)\n{line}\n"
             )
         )

@@ -1,0 +1,75 @@
+"""CSV of audit entries for auditors: every column, cells that a spreadsheet would run as a formula defused."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from kith.audit.models import AuditEntry
+
+HEADER = (
+    "seq",
+    "timestamp_utc",
+    "actor",
+    "actor_id",
+    "address",
+    "source",
+    "action",
+    "object_type",
+    "object_id",
+    "object",
+    "customer_id",
+    "changes",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def row_of(entry: AuditEntry) -> list[str]:
+    values = (
+        entry.seq,
+        entry.timestamp.isoformat(timespec="microseconds"),
+        entry.actor_label,
+        entry.actor_id,
+        entry.remote_addr,
+        entry.source,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.object_repr,
+        entry.customer_id,
+        json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+        entry.request_id,
+        entry.prev_hash,
+        entry.hash,
+    )
+    return [safe_cell(v) for v in values]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
+    """The CSV a line at a time (for a streamed HTTP response)."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(HEADER)  # BOM: spreadsheets then read UTF-8 correctly
+    for entry in entries:
+        yield writer.writerow(row_of(entry))
+
+
+def write_csv(handle: IO[str], entries: Iterable[AuditEntry]) -> None:
+    for line in csv_lines(entries):
+        handle.write(line)

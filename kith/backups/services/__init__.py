@@ -1,0 +1,1 @@
+"""Backups: make, encrypt, verify, restore and prune database backups (SQLite and PostgreSQL)."""

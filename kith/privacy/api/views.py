@@ -1,0 +1,115 @@
+"""REST API of privacy tooling: consents, the data-subject export and erasure of one customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.parties.selectors.customers import customer_by_number
+from kith.privacy import selectors
+from kith.privacy.api import serializers as s
+from kith.privacy.services import consents as consent_services
+from kith.privacy.services import erasure as erasure_services
+from kith.privacy.services.export import export_bundle
+from kith.security import rules
+
+HISTORY_LIMIT = 500
+
+
+def _errors(*codes: int) -> dict[int, Any]:
+    return dict.fromkeys(codes, ErrorSerializer)
+
+
+class CustomerConsentsView(KithAPIView):
+    @extend_schema(
+        operation_id="customers_consents_list",
+        summary="Consents in force and the history (newest first, at most 500)",
+        responses={200: s.ConsentListSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        customer = customer_by_number(user=request.user, customer_number=number)
+        rules.require_permission(request.user, "privacy", rules.VIEW)
+        return Response(
+            {
+                "current": s.ConsentSerializer(selectors.current_consents(customer), many=True).data,
+                "history": s.ConsentSerializer(
+                    selectors.consent_history(customer, limit=HISTORY_LIMIT), many=True
+                ).data,
+            }
+        )
+
+    @extend_schema(
+        operation_id="customers_consents_create",
+        summary="Record a consent given or withdrawn (earlier records are kept)",
+        request=s.ConsentCreateSerializer,
+        responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        customer = customer_by_number(user=request.user, customer_number=number)
+        data = validated(s.ConsentCreateSerializer, request.data)
+        record = consent_services.consent_record(
+            actor=request.user,
+            customer=customer,
+            purpose=data["purpose"],
+            channel=data["channel"],
+            status=data["status"],
+            occurred_at=data.get("occurred_at"),
+            evidence=data.get("evidence", ""),
+        )
+        return Response(s.ConsentSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerExportView(KithAPIView):
+    @extend_schema(
+        operation_id="customers_privacy_export",
+        summary="Everything Kith holds about the customer: a ZIP with subject.json and one CSV per section",
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+            **_errors(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, number: str) -> HttpResponse:
+        customer = customer_by_number(user=request.user, customer_number=number)
+        bundle = export_bundle(actor=request.user, customer=customer)
+        response = HttpResponse(bundle.content, content_type="application/zip")
+        response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class CustomerErasureView(KithAPIView):
+    @extend_schema(
+        operation_id="customers_privacy_erasure",
+        summary="Whether and when the customer was erased",
+        responses={200: s.ErasureSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        customer = customer_by_number(user=request.user, customer_number=number)
+        rules.require_permission(request.user, "privacy", rules.VIEW)
+        erasure = selectors.erasure_of(customer)
+        if erasure is None:
+            return Response({"code": "not_erased", "detail": "Not erased.", "errors": {}}, status=404)
+        return Response(s.ErasureSerializer(erasure).data)
+
+    @extend_schema(
+        operation_id="customers_privacy_erase",
+        summary="Erase the customer's identity (irreversible); business records stay",
+        request=s.ErasureRequestSerializer,
+        responses={201: s.ErasureSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        customer = customer_by_number(user=request.user, customer_number=number)
+        rules.require_permission(request.user, "privacy", rules.ADMINISTER)
+        data = validated(s.ErasureRequestSerializer, request.data)
+        erasure = erasure_services.customer_erase(
+            actor=request.user, customer=customer, reason=data["reason"], confirmation=data["confirmation"]
+        )
+        return Response(s.ErasureSerializer(erasure).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,1 @@
+"""Writes of privacy tooling. Every entry point (web, API, jobs) calls these."""
