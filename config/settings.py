@@ -129,6 +129,9 @@ AUTH_USER_MODEL = "security.User"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if "PYTEST_XDIST_WORKER" in os.environ or "PYTEST_VERSION" in os.environ:
+        # tests: a key space of this run and worker, so counters never meet another run's or worker's
+        CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{secrets.token_hex(4)}"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kith"}}
 

@@ -169,7 +169,7 @@ def test_verify_passes_on_a_good_backup_and_fails_on_a_corrupted_one(sample_data
     assert backups.read_manifest(truncated.path)["verification"]["ok"] is False  # type: ignore[index]
 
 
-@pytest.mark.skipif("connection.vendor != 'sqlite'")
+@pytest.mark.engine("sqlite")  # edits the backup file itself, an SQLite database
 def test_verify_names_the_table_whose_rows_changed_in_the_file(sample_data, capsys):
     backup = backups.create_backup()
     with sqlite3.connect(backup.path) as raw:
@@ -211,9 +211,8 @@ def test_the_scheduler_enqueues_the_daily_backup(django_capture_on_commit_callba
     assert DBTaskResult.objects.filter(task_path="kith.backups.tasks.backup_now").exists()
 
 
+@pytest.mark.engine("sqlite")  # restores over the test database itself, which only SQLite allows here
 def test_a_restore_of_an_older_backup_migrates_forward(sample_data):
-    if connection.vendor != "sqlite":
-        pytest.skip("exercised on SQLite, where the test database itself is restored")
     from django.db.migrations.recorder import MigrationRecorder
 
     backup = backups.create_backup()
