@@ -106,10 +106,17 @@ def _log_search(
     )
 
 
+def _int_or_none(raw: Any) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    owners = catalogues.account_managers()
+    owners = catalogues.account_managers(request.user, include=[_int_or_none(request.GET.get("owner"))])
     filterable = [
         d
         for d in catalogues.custom_field_definitions(include_retired=False)
@@ -214,7 +221,9 @@ def _customer_form(
     options: dict[str, Any] = {
         "kind": kind,
         "definitions": definitions,
-        "owners": catalogues.account_managers(),
+        "owners": catalogues.account_managers(
+            request.user, include=[customer.owner_id if customer is not None else None]
+        ),
         "categories": catalogues.categories(),
         "roles": catalogues.roles(),
     }

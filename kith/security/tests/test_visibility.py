@@ -319,3 +319,18 @@ def test_idor_every_customer_route_refuses_a_peer(org, client):
             answer = getattr(caller, method)(path)
             assert answer.status_code in (403, 404, 405), (method, path, name, answer.status_code)
             assert theirs.legal_name.encode() not in answer.content, (method, path)
+
+
+def test_owner_choices_follow_reach_and_stay_short(org, monkeypatch, admin_user):
+    from kith.parties.selectors import catalogues
+
+    offered = {u.username for u in catalogues.account_managers(org["lead"])}
+    assert offered == {"lead", "rep", "peer"}  # their reach, not the boss nor strangers
+    assert {"boss", "lead", "rep", "peer"} <= {u.username for u in catalogues.account_managers(admin_user)}
+    monkeypatch.setattr(
+        catalogues, "OWNER_CHOICES_CAP", 2
+    )  # a big organisation: cut to me, my reports, the chosen
+    offered = {u.username for u in catalogues.account_managers(org["lead"], include=[org["boss"].pk])}
+    assert offered == {"lead", "rep", "peer", "boss"}
+    offered = {u.username for u in catalogues.account_managers(org["boss"])}
+    assert offered == {"boss", "lead"}
