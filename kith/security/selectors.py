@@ -269,6 +269,7 @@ def who_can_see(object_type: str, *, owner_id: int | None, object_id: int) -> tu
     sees it; the list then names only those with a more specific reason.
     """
     from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
 
     reasons: dict[int, list[str]] = {}
     users: dict[int, User] = {}
@@ -282,7 +283,15 @@ def who_can_see(object_type: str, *, owner_id: int | None, object_id: int) -> tu
             if reach.depth == 0:
                 add(reach.manager, _("owner"))
             else:
-                add(reach.manager, _("manager of the owner (%(n)d levels up)") % {"n": reach.depth})
+                add(
+                    reach.manager,
+                    ngettext(
+                        "manager of the owner (%(n)d level up)",
+                        "manager of the owner (%(n)d levels up)",
+                        reach.depth,
+                    )
+                    % {"n": reach.depth},
+                )
     ct = _content_type(object_type)
     for share in Share.objects.filter(content_type=ct, object_id=object_id).select_related("user", "team"):
         label = share.get_access_display()

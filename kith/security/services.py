@@ -212,7 +212,11 @@ def grant_role(user: User, code: str) -> User:
 
 
 def give_default_roles(user: User) -> None:
-    defaults = list(Role.objects.filter(is_default=True))
+    """New users get the default roles; a new superuser the administrator role (what it holds anyway)."""
+    if user.is_superuser:
+        defaults = list(Role.objects.filter(code="administrator"))
+    else:
+        defaults = list(Role.objects.filter(is_default=True))
     if defaults:
         user.roles.add(*defaults)
 

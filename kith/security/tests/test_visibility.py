@@ -197,6 +197,8 @@ def test_new_users_get_least_privilege(db, django_user_model):
     assert not has_permission(fresh, "customer", "create")
     assert not has_permission(fresh, "customer", "export")
     assert has_permission(fresh, "customer", "view")
+    root = django_user_model.objects.create_superuser(username="root2", password="a-long-Passw0rd!")
+    assert sorted(root.roles.values_list("code", flat=True)) == ["administrator"]
 
 
 def test_the_builtin_roles_hold_exactly_their_matrix(db):
