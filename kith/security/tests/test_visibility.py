@@ -336,3 +336,57 @@ def test_owner_choices_follow_reach_and_stay_short(org, monkeypatch, admin_user)
     assert offered == {"lead", "rep", "peer", "boss"}
     offered = {u.username for u in catalogues.account_managers(org["boss"])}
     assert offered == {"boss", "lead"}
+
+
+def _all_routes() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                route = prefix + str(p.pattern)
+                if "<" in route and not route.startswith("/django-admin/"):
+                    found.append((route, p.name or ""))
+
+    walk(get_resolver().url_patterns, "/")
+    return found
+
+
+def test_idor_every_route_with_an_id_refuses_a_peers_records(org, client):
+    """Every route that takes an id, replayed by a representative with the ids of a peer's records
+    (customer number, interaction, relationship, special date): no write succeeds, no answer shows the
+    peer's customer."""
+    import re
+
+    from kith.parties.models import RelationshipType
+
+    peer, theirs = org["peer"], org["theirs"]
+    other = company(peer, legal_name="Peer Second Holdings Ltd")
+    kind = RelationshipType.objects.create(code="partner", name="partners with", inverse_name="partners with")
+    relationship = parties.relationship_add(actor=peer, type=kind, from_customer=theirs, to_customer=other)
+    interaction = parties.interaction_create(
+        actor=peer, customer=theirs, data={"kind": "call", "subject": "Peer call"}
+    )
+    special = parties.special_date_add(
+        actor=peer, customer=theirs, kind="custom", month=5, day=1, label="Peer day"
+    )
+    ids = sorted({relationship.pk, interaction.pk, special.pk})
+    client.force_login(org["rep"])
+    api = api_for(org["rep"])
+    routes = _all_routes()
+    assert len(routes) >= 30
+    secret = (theirs.legal_name.encode(), b"Peer call", b"Peer Second Holdings")
+    for route, name in routes:
+        for pk in ids:
+            path = route.replace("<str:number>", theirs.customer_number)
+            path = re.sub(r"<(?:int:)?[a-z_]+>", str(pk), path)
+            path = re.sub(r"<[a-z]+:[a-z_]+>", str(pk), path)
+            caller = api if path.startswith("/api/") else client
+            for method in ("get", "post", "patch", "delete"):
+                answer = getattr(caller, method)(path)
+                if method != "get":
+                    assert not 200 <= answer.status_code < 300, (method, path, name, answer.status_code)
+                for text in secret:
+                    assert text not in answer.content, (method, path, name)
