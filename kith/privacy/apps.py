@@ -33,4 +33,8 @@ class PrivacyConfig(AppConfig):
         )
         timeline.register_kind("privacy.erasure", _("Personal data erased"), icon="⌫", group="privacy")
         subject_data.register_builtin_sections()
+        from kith.parties.services.access import register_write_guard
+        from kith.privacy.services.erasure import refuse_changes_to_erased
+
+        register_write_guard(refuse_changes_to_erased)
         schedule.register_daily("privacy.retention_review", hour=2, enqueue=enqueue_retention_review)

@@ -17,6 +17,15 @@ from kith.security.rules import require_permission
 
 T = TypeVar("T")
 
+# Other domains' vetoes on changing a customer at all (privacy: an erased customer stays erased).
+_write_guards: list[Callable[[Any, Customer], None]] = []
+
+
+def register_write_guard(guard: Callable[[Any, Customer], None]) -> None:
+    """``guard(actor, customer)`` raises ``PermissionDenied`` when no one may change the customer."""
+    if guard not in _write_guards:
+        _write_guards.append(guard)
+
 
 def require(actor: Any, object_type: str, action: str) -> None:
     if actor is not None:
@@ -33,6 +42,8 @@ def require_change(
     require_permission(actor, object_type, action)
     if customer.pk is None:
         return
+    for guard in _write_guards:
+        guard(actor, customer)
     from kith.parties.selectors.customers import within_write_reach
 
     if not within_write_reach(actor, customer):

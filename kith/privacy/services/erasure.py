@@ -53,6 +53,16 @@ from kith.security import rules
 REASON_MIN, REASON_MAX = 5, 2000
 
 
+def refuse_changes_to_erased(actor: Any, customer: Customer) -> None:
+    """No one edits, reactivates or adds records to an erased customer (the erasure itself runs as Kith)."""
+    if ErasureRecord.objects.filter(customer_id=customer.pk).exists():
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(
+            _("%(number)s was erased: it can no longer be changed.") % {"number": customer.customer_number}
+        )
+
+
 def erased_label(customer_number: str) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return _("Erased customer %(number)s") % {"number": customer_number}

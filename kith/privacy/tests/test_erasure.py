@@ -154,6 +154,28 @@ def test_erasure_is_once(admin_user, rich_customer):
         consent(admin_user, rich_customer, "given")
 
 
+def test_an_erased_customer_can_no_longer_be_changed(client, admin_user, rich_customer):
+    from kith.parties import services as parties
+
+    number = rich_customer.customer_number
+    customer_erase(
+        actor=admin_user, customer=rich_customer, reason="asked by the subject", confirmation=number
+    )
+    erased = Customer.objects.get(pk=rich_customer.pk)
+    with pytest.raises(PermissionDenied):  # not even an administrator
+        parties.customer_update(
+            actor=admin_user, customer=erased, expected_version=None, data={"notes": "back"}
+        )
+    with pytest.raises(PermissionDenied):
+        parties.customer_set_status(actor=admin_user, customer=erased, status="active", expected_version=None)
+    with pytest.raises(PermissionDenied):
+        parties.interaction_create(actor=admin_user, customer=erased, data={"kind": "call", "subject": "Hi"})
+    client.force_login(admin_user)
+    answer = client.post(f"/customers/{number}/status/", {"status": "active", "version": erased.version})
+    assert answer.status_code == 403
+    assert Customer.objects.get(pk=erased.pk).status == "archived"
+
+
 def test_erase_page_and_api(client, admin_user, user, rich_customer):
     number = rich_customer.customer_number
     url = reverse("privacy:customer_erase", kwargs={"number": number})
