@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from kith.security.rules import APPROVE, EXPORT, VIEW, object_types
+from kith.security.rules import EXPORT, VIEW, object_types
 
 ADMINISTRATOR = "administrator"
 
@@ -96,6 +96,3 @@ def _tables() -> list[str]:
     from django.db import connection
 
     return connection.introspection.table_names()
-
-
-__all__ = ["ADMINISTRATOR", "APPROVE", "BUILTIN", "ensure_builtin_roles", "permissions_for"]

@@ -8,7 +8,7 @@ Object types are registered once (``register_object_type``) by the app that owns
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -45,7 +45,6 @@ class ObjectType:
     # the model whose rows are owned and shared (visibility applies); "" for settings-like types
     model: str = ""
     description: Promise | str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 _object_types: dict[str, ObjectType] = {}

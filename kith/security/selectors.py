@@ -326,8 +326,3 @@ def _team_and_below(team_id: int) -> list[int]:
         found.append(current)
         todo.extend(children.get(current, []))
     return found
-
-
-def subordinates(user: Any) -> list[int]:
-    """Users below ``user`` in the manager chain (any depth), excluding ``user``."""
-    return [pk for pk in holding(user).reach if pk != user.pk]

@@ -23,7 +23,7 @@ from kith.security.models import (
     User,
     VisibilityDefault,
 )
-from kith.security.rules import ACTIONS, object_type, object_types
+from kith.security.rules import object_type, object_types
 
 MAX_DEPTH = 64  # a manager chain deeper than this is refused (the issue asks for at least 9)
 
@@ -43,7 +43,7 @@ def changed() -> None:
 
 def _forget(*users: Any) -> None:
     for user in users:
-        for attr in ("_kith_holding", "_kith_generation", "_kith_permissions"):
+        for attr in ("_kith_holding", "_kith_generation", "_kith_changes", "_kith_reach_sizes"):
             if hasattr(user, attr):
                 delattr(user, attr)
 
@@ -266,9 +266,3 @@ def share(
 def unshare(share_row: Share) -> None:
     share_row.delete()
     changed()
-
-
-def validate_action(action: str) -> str:
-    if action not in ACTIONS:
-        raise ValidationError({"action": _("Unknown action.")})
-    return action
