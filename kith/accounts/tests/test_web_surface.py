@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from kith.accounts import ratelimit
 from kith.accounts.tests.helpers import login
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,15 @@ def test_templates_have_no_inline_script_style_or_handlers():
     assert offenders == []
 
 
+@pytest.fixture
+def rate_window(monkeypatch):
+    """Counters use fixed 60-second windows: a test whose requests straddled a window edge would see the
+    count start again (CI once did). The clock stands 30 s into a window of its own for each test, so no
+    edge falls inside it and no counter from another test (same user id, same cache) is counted."""
+    window = uuid.uuid4().int % 10**9
+    monkeypatch.setattr(ratelimit, "clock", lambda: window * 60.0 + 30.0)
+
+
 def test_forms_need_the_csrf_token(user):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/accounts/login/", {"username": "manager", "password": "a-long-Passw0rd!"})
@@ -64,7 +74,7 @@ def test_forms_need_the_csrf_token(user):
     assert strict.post("/accounts/password/", {}).status_code == 403
 
 
-def test_sign_in_is_rate_limited_per_address(client, user, settings):
+def test_sign_in_is_rate_limited_per_address(client, user, settings, rate_window):
     settings.KITH_RATE_LIMITS = "login=3/60"
     address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
     for _ in range(3):
@@ -85,7 +95,7 @@ def test_sign_in_is_rate_limited_per_address(client, user, settings):
     assert login(client, "manager", REMOTE_ADDR=f"203.0.113.{uuid.uuid4().int % 250 + 1}").status_code == 302
 
 
-def test_search_is_rate_limited_per_user(client, user, admin_user, settings):
+def test_search_is_rate_limited_per_user(client, user, admin_user, settings, rate_window):
     settings.KITH_RATE_LIMITS = "search=2/60,api=100/60"
     client.force_login(user)
     assert client.get("/customers/?q=acme").status_code == 200
@@ -100,7 +110,7 @@ def test_search_is_rate_limited_per_user(client, user, admin_user, settings):
     assert other.get("/customers/?q=acme").status_code == 200
 
 
-def test_api_is_rate_limited_per_token(user, admin_user, settings):
+def test_api_is_rate_limited_per_token(user, admin_user, settings, rate_window):
     settings.KITH_RATE_LIMITS = "api=3/60"
     api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     for _ in range(3):
@@ -111,7 +121,9 @@ def test_api_is_rate_limited_per_token(user, admin_user, settings):
     assert other.get("/api/v1/anniversaries/upcoming/").status_code == 200
 
 
-def test_rate_limits_do_not_query_the_database(client, user, settings, django_assert_max_num_queries):
+def test_rate_limits_do_not_query_the_database(
+    client, user, settings, rate_window, django_assert_max_num_queries
+):
     settings.KITH_RATE_LIMITS = "api=1/60"
     api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     api.get("/api/v1/anniversaries/upcoming/")
