@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
             "  backup      back up the database (--encrypt, --output PATH); --verify [PATH] proves it restores\n"
             "  restore     restore a backup (PATH --yes)\n"
             "  audit       verify the audit trail's hash chain (verify), export it as CSV (export)\n"
+            "  keys        encryption at rest: status, rotate [--index], reencrypt\n"
             "  ...         any Django management command (createsuperuser, changepassword, shell ...)\n"
         )
         if not args:

@@ -23,6 +23,7 @@ from kith.audit import registry
 from kith.audit.chain import append, jsonable
 from kith.audit.choices import CHANGED, Action
 from kith.audit.context import current
+from kith.core.crypto import BlindIndexField, EncryptedMixin
 
 _suppressed: ContextVar[bool] = ContextVar("kith_audit_suppressed", default=False)
 _restoring: ContextVar[int | None] = ContextVar("kith_audit_restoring", default=None)
@@ -62,12 +63,23 @@ def tracked_fields(model: type[models.Model], options: registry.AuditOptions) ->
     return [
         f
         for f in model._meta.concrete_fields
-        if not f.primary_key and f.name not in options.exclude and f.attname not in options.exclude
+        if not f.primary_key
+        and f.name not in options.exclude
+        and f.attname not in options.exclude
+        and not isinstance(f, BlindIndexField)  # derived from a field that is tracked
     ]
 
 
 def _value(options: registry.AuditOptions, field: models.Field, value: Any) -> Any:
     return CHANGED if options.is_sensitive(field.name) else jsonable(value)
+
+
+def _kept(field: models.Field, value: Any) -> Any:
+    """A value as the entry keeps it: an encrypted field's value encrypted (kith.core.crypto), so the
+    trail holds no more in clear than the table does."""
+    if isinstance(field, EncryptedMixin) and value not in (None, ""):
+        return field.get_prep_value(value)
+    return jsonable(value)
 
 
 def _root(instance: models.Model, options: registry.AuditOptions) -> int | None:
@@ -82,7 +94,8 @@ def _root(instance: models.Model, options: registry.AuditOptions) -> int | None:
 
 def _repr(instance: models.Model) -> str:
     try:
-        return str(instance)[:200]
+        named = getattr(instance, "audit_repr", None)  # a model whose name holds encrypted data
+        return str(named() if named is not None else instance)[:200]
     except Exception:  # a __str__ that needs a deleted relation must not stop the write it records
         return f"{instance._meta.verbose_name} {instance.pk}"
 
@@ -142,12 +155,7 @@ def _creation_changes(instance: models.Model, options: registry.AuditOptions) ->
         if value in (None, "", [], {}):
             continue
         changes[field.name] = (
-            _value(options, field, None)
-            if options.is_sensitive(field.name)
-            else [
-                None,
-                jsonable(value),
-            ]
+            _value(options, field, None) if options.is_sensitive(field.name) else [None, _kept(field, value)]
         )
     return changes
 
@@ -158,7 +166,7 @@ def _deletion_changes(instance: models.Model, options: registry.AuditOptions) ->
         value = getattr(instance, field.attname, None)
         if value in (None, "", [], {}):
             continue
-        changes[field.name] = CHANGED if options.is_sensitive(field.name) else [jsonable(value), None]
+        changes[field.name] = CHANGED if options.is_sensitive(field.name) else [_kept(field, value), None]
     return changes
 
 
@@ -174,7 +182,11 @@ def diff(
             continue
         old, new = jsonable(before[field.attname]), jsonable(after[field.attname])
         if old != new:
-            changes[field.name] = CHANGED if options.is_sensitive(field.name) else [old, new]
+            changes[field.name] = (
+                CHANGED
+                if options.is_sensitive(field.name)
+                else [_kept(field, before[field.attname]), _kept(field, after[field.attname])]
+            )
     return changes
 
 

@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     RESTORE = "restore", _("restored")
     PERMISSION_CHANGE = "permission_change", _("permissions changed")
     BULK_LOAD = "bulk_load", _("bulk load")
+    KEY_ROTATION = "key_rotation", _("encryption keys rotated")
 
 
 class AccessKind(models.TextChoices):

@@ -18,6 +18,7 @@ from kith.audit import capture
 from kith.audit.choices import Action, Source
 from kith.audit.context import audit_context, client_address, current
 from kith.audit.models import AccessLog, AuditEntry
+from kith.core.crypto import reveal_changes
 
 # --- events -----------------------------------------------------------------------------------------
 
@@ -118,6 +119,7 @@ def customer_state_after(entry: AuditEntry) -> dict[str, Any]:
         .values_list("action", "changes")
     )
     for action, changes in history.iterator():
+        changes = reveal_changes(CUSTOMER_TYPE, changes)
         if action == Action.CREATE:
             created = True
             state = {}

@@ -8,8 +8,9 @@ before the load, and a few customers of every account manager get an anniversary
 
 Rows are written with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) in chunks of ``CHUNK_SIZE``
 customers, one transaction each, with the values the services would store: customer numbers from the
-numbering service, phones in E.164 with their national significant number, email keys, search keys from
-``name_keys``, derived birthdays and founding days. The interactions and their timeline entries (most of the
+numbering service, phones in E.164 with their national significant number (both encrypted, with their
+blind indexes: ``kith.core.crypto``), encrypted birth dates, email keys, search keys from ``name_keys``,
+derived birthdays (day and month; the year stays in the encrypted birth date) and founding days. The interactions and their timeline entries (most of the
 rows) are made by the database itself, ``INSERT … SELECT`` from the chunk's customers (``_InteractionSql``).
 Large loads drop the secondary indexes (and PostgreSQL's foreign keys) and build them again at the end.
 """
@@ -35,6 +36,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.core import crypto
 from kith.core.models import TimelineEntry
 from kith.parties.choices import (
     AddressLabel,
@@ -744,6 +746,14 @@ def _generate_chunk(
         def day(value: dt.date | None) -> Any:
             return value
 
+    # encrypted at rest (kith.core.crypto): the birth date, the phones; the phones' blind indexes
+    seal, blind = crypto.seal, crypto.blind_index
+    birth_label = "parties.customer.birth_date"
+    number_label, national_label = "parties.phone.number", "parties.phone.national_number"
+
+    def sealed_day(value: dt.date | None) -> str | None:
+        return None if value is None else seal(value.isoformat(), birth_label)
+
     managers = ctx.managers
     n_managers = len(managers)
     pools = ctx.pools
@@ -845,13 +855,13 @@ def _generate_chunk(
                 custom.append(_INTERESTS_JSON[(bits(8) % 6, bits(8) % 6)])
             customers.append(
                 (cid, created, created, 1, number, person, display, status, owner,
-                 source, "", "", family, given, female_value if female else male_value, day(birth), marital, "",
+                 source, "", "", family, given, female_value if female else male_value, sealed_day(birth), marital, "",
                  "", "", "", None, "", "", None, "", "{" + ", ".join(custom) + "}", keys[0], keys[1], keys[2],
                  None, None)
             )  # fmt: skip
             if birth is not None:
                 special_dates.append(
-                    (special_id, cid, birthday, "", birth.year, birth.month, birth.day,
+                    (special_id, cid, birthday, "", None, birth.month, birth.day,
                      birth.month * 100 + birth.day)
                 )  # fmt: skip
                 special_id += 1
@@ -921,14 +931,22 @@ def _generate_chunk(
         stems = pool.phone_stems
         offset = pool.phone_national_offset
         phone = f"{stems[bits(10) % len(stems)]}{bits(14) % 10000:04d}"
-        phones.append((phone_id, cid, phone_label, phone, phone[offset:], "", True))
+        national = phone[offset:]
+        phones.append(
+            (phone_id, cid, phone_label, seal(phone, number_label), seal(national, national_label),
+             blind("phone", phone), blind("phone_national", national), "", True)
+        )  # fmt: skip
         phone_id += 1
         if rand() < 0.3:
             second = f"{stems[bits(10) % len(stems)]}{bits(14) % 10000:04d}"
             if second != phone:
                 label = work if is_person else fax
                 extension = "" if is_person or rand() < 0.7 else str(10 + bits(8))
-                phones.append((phone_id, cid, label, second, second[offset:], extension, False))
+                national = second[offset:]
+                phones.append(
+                    (phone_id, cid, label, seal(second, number_label), seal(national, national_label),
+                     blind("phone", second), blind("phone_national", national), extension, False)
+                )  # fmt: skip
                 phone_id += 1
         if rand() < 0.92:
             emails.append((email_id, cid, email_label, address, address.casefold(), True))
@@ -1279,7 +1297,18 @@ def load_demo(
     tables = {
         "customer": _Table(Customer, _CUSTOMER_COLUMNS),
         "phone": _Table(
-            Phone, ("id", "customer_id", "label", "number", "national_number", "extension", "is_primary")
+            Phone,
+            (
+                "id",
+                "customer_id",
+                "label",
+                "number",
+                "national_number",
+                "number_index",
+                "national_index",
+                "extension",
+                "is_primary",
+            ),
         ),
         "email": _Table(Email, ("id", "customer_id", "label", "address", "address_key", "is_primary")),
         "address": _Table(

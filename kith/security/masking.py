@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from kith.core.crypto import reveal_changes
 from kith.security.models import AccessRequest, AccessRequestStatus, FieldAccess, FieldRule, Role
 
 PHONE, ID_NUMBER, DATE, AMOUNT, TEXT = "phone", "id_number", "date", "amount", "text"
@@ -466,6 +467,13 @@ def check_writable(
         raise ValidationError(errors)
 
 
+def may_filter_by(user: Any, object_type: str, name: str) -> bool:
+    """Whether ``user`` may find records by the value of ``name`` (see ``check_filterable``)."""
+    if _rules(user).get((object_type, name)) == FieldAccess.HIDDEN:
+        return False
+    return _clearance(user) or name not in _sensitive_now(user, object_type)
+
+
 def check_filterable(
     user: Any, object_type: str, names: Iterable[str], *, param: Callable[[str], str] = str
 ) -> None:
@@ -631,8 +639,9 @@ def register_audited(audit_type: str, object_type: str, fields: dict[str, str] |
 
 def mask_audit_entries(user: Any, entries: Iterable[Any]) -> list[Any]:
     """Audit entries with the before/after values of sensitive (and hidden) fields masked for ``user``.
-    The entries are copies: the stored, hash-chained ones are never touched."""
-    entries = list(entries)
+    Encrypted values are opened first. The entries are copies: the stored, hash-chained ones are never
+    touched."""
+    entries = [_opened(e) for e in entries]
     if _clearance(user) and not _rules(user):
         return entries
     wanted = [e for e in entries if e.object_type in _AUDITED and e.customer_id]
@@ -651,6 +660,16 @@ def mask_audit_entries(user: Any, entries: Iterable[Any]) -> list[Any]:
         view = views.get(int(entry.customer_id)) if mapping and entry.customer_id else None
         out.append(_mask_entry(entry, view, mapping[1]) if view is not None and mapping else entry)
     return out
+
+
+def _opened(entry: Any) -> Any:
+    changes = reveal_changes(entry.object_type, entry.changes)
+    if changes is entry.changes:
+        return entry
+    shown = copy.copy(entry)
+    shown.changes = changes
+    shown.save = _refuse_save
+    return shown
 
 
 def _mask_entry(entry: Any, view: FieldView, rename: dict[str, str]) -> Any:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from kith.audit.choices import CHANGED, Action
 from kith.audit.models import AuditEntry
+from kith.core import crypto
 from kith.core.settings_store import set_setting
 from kith.parties import services
 from kith.parties.models import PartyRole, Tag
@@ -33,7 +34,12 @@ def test_customer_create_records_every_field_and_its_contact_points(user, entrie
     phone = entries(object_type="parties.phone")
     assert [e.action for e in phone] == [Action.CREATE]
     assert phone[0].customer_id == customer.pk
-    assert phone[0].changes["number"] == [None, "+8613800138000"]
+    # the number is kept encrypted, bound to its column, and opens to the number
+    before, after = phone[0].changes["number"]
+    assert before is None and crypto.is_token(after) and "8613800138000" not in str(phone[0].changes)
+    assert crypto.open_token(after, "parties.phone.number") == "+8613800138000"
+    assert "number_index" not in phone[0].changes  # derived, not recorded
+    assert "13800138000" not in phone[0].object_repr and phone[0].object_repr.endswith("8000")
     assert entries(object_type="parties.email")[0].customer_id == customer.pk
 
 

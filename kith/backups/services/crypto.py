@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from kith.backups.errors import BackupError
+from kith.core.crypto import create_private_file
 
 MAGIC = b"KITHBAK\x00"
 VERSION = 1
@@ -60,13 +61,7 @@ def load_key(*, create: bool = False) -> bytes:
                 _("No backup key: set %(env)s or put the key file at %(path)s.")
                 % {"env": KEY_ENV, "path": path}
             )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+        create_private_file(path, base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
     key = base64.b64decode(path.read_text().strip())
     if len(key) != 32:
         raise BackupError(_("The backup key file %(path)s is damaged.") % {"path": path})

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.crypto import BlindIndexField, EncryptedDateField, EncryptedTextField
 from kith.core.models import TimestampedModel, VersionedModel
 from kith.parties.choices import (
     AddressLabel,
@@ -57,11 +58,18 @@ class Customer(TimestampedModel, VersionedModel):
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # encrypted at rest (kith.core.crypto); the birthday's day and month are also in SpecialDate
+    birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
     marital_status = models.CharField(
         _("marital status"), max_length=12, choices=MaritalStatus.choices, blank=True
     )
-    id_document_number = models.CharField(_("ID document number"), max_length=60, blank=True)
+    id_document_number = EncryptedTextField(_("ID document number"), blank=True)
+    id_document_index = BlindIndexField(
+        source="id_document_number",
+        purpose="id_document",
+        normalise="kith.parties.services.contact_points.id_number_key",
+        db_index=True,
+    )
 
     # company
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
@@ -130,23 +138,32 @@ class Customer(TimestampedModel, VersionedModel):
 class Phone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
     label = models.CharField(_("label"), max_length=10, choices=PhoneLabel.choices, default=PhoneLabel.MOBILE)
-    number = models.CharField(_("number (E.164)"), max_length=20)
-    national_number = models.CharField(max_length=20, editable=False)
+    # encrypted at rest; found through the keyed blind indexes of the E.164 and the national number
+    number = EncryptedTextField(_("number (E.164)"))
+    national_number = EncryptedTextField(editable=False)
+    number_index = BlindIndexField(source="number", purpose="phone")
+    national_index = BlindIndexField(source="national_number", purpose="phone_national")
     extension = models.CharField(_("extension"), max_length=10, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 
     class Meta:
         ordering = ["-is_primary", "id"]
         indexes = [
-            models.Index(fields=["number"], name="phone_e164_idx"),
-            models.Index(fields=["national_number"], name="phone_national_idx"),
+            models.Index(fields=["number_index"], name="phone_number_bidx"),
+            models.Index(fields=["national_index"], name="phone_national_bidx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer")
+            models.UniqueConstraint(fields=["customer", "number_index"], name="phone_unique_per_customer")
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    def audit_repr(self) -> str:
+        """What the audit trail keeps as this row's name: the number masked, never the number itself."""
+        from kith.security.masking import PHONE, mask
+
+        return mask(PHONE, self.number)
 
 
 class Email(models.Model):

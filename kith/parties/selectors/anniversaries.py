@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from kith.parties.choices import CustomerStatus
+from kith.parties.choices import CustomerStatus, SpecialDateKind
 from kith.parties.models import SpecialDate
 from kith.parties.selectors.customers import visible_customers_q
 from kith.parties.services.special_dates import celebrated_on, month_days_celebrated_on
@@ -53,12 +53,21 @@ def _rows(
             "customer__customer_number",
             "customer__display_name",
             "customer__owner_id",
+            "customer__birth_date",  # encrypted: a birthday's year (the age) is read from it
         )
     )
     if limit is not None:
         # index order (month-day, customer): the first ``limit`` rows without sorting the whole day
         qs = qs.order_by("month_day", "customer_id", "kind")[:limit]
     return list(qs)
+
+
+def _year(row: SpecialDate) -> int | None:
+    if row.year:
+        return row.year
+    if row.kind == SpecialDateKind.BIRTHDAY and row.customer.birth_date is not None:
+        return row.customer.birth_date.year
+    return None
 
 
 def _to_view(row: SpecialDate, on: dt.date) -> Anniversary:
@@ -71,7 +80,7 @@ def _to_view(row: SpecialDate, on: dt.date) -> Anniversary:
         kind_label=str(row.get_kind_display()),
         label=row.label,
         date=on,
-        years=(on.year - row.year) if row.year else None,
+        years=(on.year - year) if (year := _year(row)) else None,
     )
 
 

@@ -20,12 +20,14 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kith.core import search
+from kith.core.crypto import reveal
 from kith.parties.choices import CustomerKind, CustomerStatus, CustomFieldType
 from kith.parties.models import Category, Customer, CustomFieldDefinition, Email, Phone
 from kith.parties.selectors.customers import customers_for
-from kith.parties.services.contact_points import phone_query_keys
+from kith.parties.services.contact_points import id_number_key, phone_query_keys
 from kith.parties.services.custom_fields import clean_value
 from kith.parties.services.search_keys import fold
+from kith.security.masking import may_filter_by
 from kith.security.selectors import visible_share
 
 _CUSTOM_KEY = re.compile(r"[a-z](?:_?[a-z0-9])*")  # custom field keys; never a lookup path like a__b
@@ -189,12 +191,24 @@ def _number_q(q: str) -> Q | None:
 
 
 Branch = Q | _Prefix
+_ID_INDEX = Customer._meta.get_field("id_document_index")
+_PHONE_INDEX = Phone._meta.get_field("number_index")
+_NATIONAL_INDEX = Phone._meta.get_field("national_index")
+_PHONE_LABEL = "parties.phone.number"
 
 
 def _branches(
-    q: str, order: tuple[str, ...] = ("search_name", "id"), *, with_number: bool = True, share: float = 1.0
+    q: str,
+    order: tuple[str, ...] = ("search_name", "id"),
+    *,
+    with_number: bool = True,
+    share: float = 1.0,
+    by_id_document: bool = False,
 ) -> list[Branch]:
-    """Each way the search box text can match, as separate index-friendly conditions (merged by the caller)."""
+    """Each way the search box text can match, as separate index-friendly conditions (merged by the caller).
+
+    Phones and ID-document numbers are encrypted: they match through their keyed blind indexes, exactly.
+    ``by_id_document`` only for a reader who may see ID numbers (else a hit would confirm a masked value)."""
     branches: list[Branch] = []
     number = _number_q(q) if with_number else None
     if number is not None:
@@ -202,15 +216,18 @@ def _branches(
     if "@" in q:
         branches.append(Q(pk__in=Email.objects.filter(address_key=q.casefold()).values("customer_id")))
         return branches
+    id_key = id_number_key(q)
+    if by_id_document and len(id_key) >= 6 and any(ch.isdigit() for ch in id_key):
+        branches.append(Q(id_document_index=_ID_INDEX.index_of(id_key)))
     if _PHONE_LIKE.match(q):
         e164, national = phone_query_keys(q)
         digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
         keys = Q()
         if e164:
-            keys |= Q(number=e164)
+            keys |= Q(number_index=_PHONE_INDEX.index_of(e164))
         nationals = {n for n in (national, digits) if n and len(n) >= 5}
         if nationals:
-            keys |= Q(national_number__in=nationals)
+            keys |= Q(national_index__in=sorted({_NATIONAL_INDEX.index_of(n) for n in nationals}))
         if e164 or nationals:
             branches.append(Q(pk__in=Phone.objects.filter(keys).values("customer_id")))
         return branches
@@ -401,7 +418,13 @@ def customer_search(
             return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
     if filters.q:
         share = visible_share(user, "customer")  # how much of the table the reader sees: plans the text match
-        branches = _branches(filters.q, order, with_number=number is None, share=share)
+        branches = _branches(
+            filters.q,
+            order,
+            with_number=number is None,
+            share=share,
+            by_id_document=may_filter_by(user, "customer", "id_document_number"),
+        )
         if typo:
             branches = [_typo_branch(filters.q) or Q(pk__in=[])]
     rows = _page(qs, branches, order, limit + 1, values)
@@ -448,5 +471,5 @@ def _attach_contacts(rows: list[dict[str, Any]]) -> None:
             if (cid, what) not in best or rank < best[(cid, what)]:
                 best[(cid, what)] = rank
     for row in rows:
-        row["primary_phone"] = best.get((row["id"], 0), (False, 0, ""))[2]
+        row["primary_phone"] = reveal(best.get((row["id"], 0), (False, 0, ""))[2], _PHONE_LABEL)
         row["primary_email"] = best.get((row["id"], 1), (False, 0, ""))[2]

@@ -59,3 +59,9 @@ def normalise_email(raw: str) -> tuple[str, str]:
     validate_email(address)
     local, _sep, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}", address.casefold()
+
+
+def id_number_key(raw: str) -> str:
+    """An ID-document number as it is compared: letters and digits only, upper case
+    (``110101 19900307 123x`` and ``11010119900307123X`` are one number)."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())

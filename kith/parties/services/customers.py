@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core import timeline
+from kith.core.crypto import with_blind_indexes
 from kith.core.errors import ConflictError, DeleteRefused
 from kith.core.models import TimelineEntry
 from kith.parties.choices import (
@@ -563,12 +564,14 @@ def customer_update(
         updated_at=now,
         version=F("version") + 1,
     )
+    update_fields = with_blind_indexes(Customer, update_fields)
+    draft.id_document_index = update_fields.get("id_document_index", draft.id_document_index)
     updated = Customer.objects.filter(pk=customer.pk, version=version).update(**update_fields)
     if not updated:
         raise ConflictError()
     if draft.search_name != customer.search_name:
         learn_names(draft.search_name)
-    for field in (*values, "search_name", "search_pinyin", "search_initials"):
+    for field in (*values, "search_name", "search_pinyin", "search_initials", "id_document_index"):
         setattr(customer, field, getattr(draft, field))
     customer.version = version + 1
     customer.updated_at = now

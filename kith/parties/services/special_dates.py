@@ -16,7 +16,7 @@ from kith.parties.services.access import require_change
 
 
 def sync_derived_dates(customer: Customer, *, new: bool = False) -> None:
-    """Birthday follows ``birth_date`` and founding day follows ``founded_date``.
+    """Birthday follows ``birth_date`` (day and month) and founding day follows ``founded_date``.
 
     ``new``: the customer was just created and has no special dates yet."""
     wanted: dict[str, dt.date | None] = {
@@ -36,10 +36,12 @@ def sync_derived_dates(customer: Customer, *, new: bool = False) -> None:
             if row is not None:
                 row.delete()
             continue
+        # a birthday keeps no year: the birth date is encrypted, and the age is read from it when shown
+        year = None if kind == SpecialDateKind.BIRTHDAY else date.year
         if row is None:
-            SpecialDate(customer=customer, kind=kind, year=date.year, month=date.month, day=date.day).save()
-        elif (row.year, row.month, row.day) != (date.year, date.month, date.day):
-            row.year, row.month, row.day = date.year, date.month, date.day
+            SpecialDate(customer=customer, kind=kind, year=year, month=date.month, day=date.day).save()
+        elif (row.year, row.month, row.day) != (year, date.month, date.day):
+            row.year, row.month, row.day = year, date.month, date.day
             row.save()
 
 

@@ -1,0 +1,154 @@
+"""Managing the keys of encryption at rest (``kith keys status | rotate | reencrypt``).
+
+``rotate`` puts a new key first in the instance keyring file and re-encrypts every encrypted column under
+it, batch by batch, each batch in a transaction with its rows locked (PostgreSQL: ``FOR UPDATE``; SQLite
+writes one at a time), so an edit made meanwhile is neither lost nor left under the old key. Old keys stay
+in the ring: audit entries are never rewritten (their hashes chain them), backups hold old tokens, and a
+process that has not yet re-read the ring may still write under the previous key (``reencrypt`` later
+moves such values on). ``rotate --index`` also replaces the blind-index key and recomputes every index;
+exact lookups of phones and ID numbers may miss rows while that runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
+
+from kith.core import crypto
+
+BATCH = 1000
+Progress = Callable[[str, int, int], None]  # (table, rows done, rows in all)
+
+
+@dataclass
+class Status:
+    source: str
+    primary: str
+    key_ids: list[str]
+    # column label -> key id -> values under it
+    columns: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def stale(self) -> int:
+        """Values not yet under the primary key."""
+        return sum(
+            n for per_key in self.columns.values() for kid, n in per_key.items() if kid != self.primary
+        )
+
+
+def status() -> Status:
+    ring = crypto.keyring(reload=True)
+    quote = connection.ops.quote_name
+    result = Status(ring.source, ring.primary_id, [crypto.key_id(k) for k in ring.keys])
+    start = len(crypto.PREFIX) + 1
+    with connection.cursor() as cursor:
+        for column in crypto.encrypted_columns():
+            name = quote(column.field.column)
+            cursor.execute(
+                f"SELECT substr({name}, {start}, 8), COUNT(*) FROM {quote(column.table)} "  # noqa: S608
+                f"WHERE {name} IS NOT NULL AND {name} <> '' GROUP BY 1"
+            )
+            result.columns[column.label] = {str(kid): int(n) for kid, n in cursor.fetchall()}
+    return result
+
+
+def _tables() -> dict[type[models.Model], list[crypto.Column]]:
+    tables: dict[type[models.Model], list[crypto.Column]] = defaultdict(list)
+    for column in crypto.encrypted_columns():
+        tables[column.model].append(column)
+    return tables
+
+
+def reencrypt(*, indexes: bool = False, progress: Progress | None = None) -> dict[str, int]:
+    """Bring every encrypted value under the primary key (and, with ``indexes``, recompute every blind
+    index); returns the values rewritten per column label."""
+    ring = crypto.keyring(reload=True)
+    primary = ring.primary_id
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    counts: Counter[str] = Counter()
+    for model, columns in _tables().items():
+        table = quote(model._meta.db_table)
+        by_column = {c.field.column: c for c in columns}
+        blind = [f for f in crypto.blind_indexes(model) if indexes]
+        sources = {f.source: str(cast(models.Field, model._meta.get_field(f.source)).column) for f in blind}
+        names = list(by_column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            total = int(cursor.fetchone()[0])
+        done, last = 0, 0
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, {', '.join(quote(n) for n in names)} FROM {table} "  # noqa: S608
+                    f"WHERE id > %s ORDER BY id LIMIT {BATCH}{lock}",
+                    [last],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    break
+                last = rows[-1][0]
+                updates: list[list[Any]] = []
+                for pk, *values in rows:
+                    stored = dict(zip(names, values, strict=True))
+                    changes: dict[str, Any] = {}
+                    for name, value in stored.items():
+                        if crypto.is_token(value) and crypto.token_key_id(value) != primary:
+                            label = by_column[name].label
+                            changes[name] = crypto.seal(crypto.open_token(value, label), label)
+                            counts[label] += 1
+                    for index in blind:
+                        value = stored[sources[index.source]]
+                        plain = crypto.reveal(value, by_column[sources[index.source]].label) if value else ""
+                        changes[str(index.column)] = index.index_of(plain)
+                    if changes:
+                        updates.append([*changes.values(), pk, list(changes)])
+                _write(cursor, table, updates)
+            done += len(rows)
+            if progress is not None:
+                progress(model._meta.db_table, done, total)
+    from kith.audit.choices import Action
+    from kith.audit.services import record_event
+
+    record_event(
+        Action.KEY_ROTATION,
+        object_type="core.keys",
+        object_repr=primary,
+        details={"primary": primary, "indexes_recomputed": indexes, "reencrypted": dict(counts)},
+    )
+    return dict(counts)
+
+
+def _write(cursor: Any, table: str, updates: list[list[Any]]) -> None:
+    quote = connection.ops.quote_name
+    grouped: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
+    for *params, columns in updates:
+        grouped[tuple(columns)].append(params)
+    for columns, params in grouped.items():
+        assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", params)  # noqa: S608
+
+
+def rotate(*, index: bool = False, progress: Progress | None = None) -> tuple[str, dict[str, int]]:
+    """A new primary key (and with ``index`` a new blind-index key) in the instance keyring, then every
+    value re-encrypted; returns the new key id and the counts (the re-encryption is audited)."""
+    import base64
+
+    ring = crypto.keyring(reload=True)
+    if ring.source == "environment":
+        raise ImproperlyConfigured(
+            f"The keys come from {crypto.KEYS_ENV}: put a new key first in it (keep the old ones after it), "
+            f"restart, then run `kith keys reencrypt`."
+        )
+    new = crypto.new_key()
+    keys = [new, *(base64.b64encode(k).decode() for k in ring.keys)]
+    index_key = crypto.new_key() if index else base64.b64encode(ring.index_key).decode()
+    crypto.write_keyring_file(crypto.keyring_path(), keys, index_key)
+    crypto.forget_keyring()
+    counts = reencrypt(indexes=index, progress=progress)
+    return crypto.keyring().primary_id, counts
