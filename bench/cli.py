@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import RESULTS_DIR, ROOT, BenchError
 from bench.client import Client
-from bench.database import Engine, build, cleanup, make_engine, postgres_reachable, prepare
+from bench.database import Engine, audit_overhead, build, cleanup, make_engine, postgres_reachable, prepare
 from bench.measure import WARMUP, Call, Result, json_call, judge, number_from_reply, series, throughput
 from bench.queries import Query, build_queries
 from bench.report import git_commit, machine_info, print_table
@@ -33,6 +33,7 @@ SEARCHES = [
     ("search pinyin initials", "pinyin", "pinyin_initials", 25.0),
 ]
 PAGE_P95, CREATE_P95, MIN_RPS, MIN_DEMO_RATE = 25.0, 20.0, 1000.0, 20000.0
+AUDIT_OVERHEAD = 1.2  # create/update p95 with audit entries at most this multiple of the p95 without
 BUSY_ENTRIES = 50  # timeline entries of the customers whose page is measured
 BUSY_CUSTOMERS = 200 + WARMUP  # 10 for the warm-up, 200 measured once each
 
@@ -229,6 +230,9 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             api.close()
             web.close()
+    print("  audit trail overhead (services, in process):", flush=True)
+    http_create = next((r.p95_ms for r in results if r.name == "create customer (API)"), None)
+    results += run_audit_overhead(engine, n, http_create)
     load_after = busy_machine_warning()
     cleanup(engine, created)
     return {
@@ -248,6 +252,38 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
         },
         "results": [r.as_dict() for r in results],
     }
+
+
+def run_audit_overhead(engine: Engine, n: int, http_create_p95: float | None) -> list[Result]:
+    """Create and update through the services, audited and with the audit suppressed, interleaved: the
+    audited p95 must stay within 1.2x (writing audit entries costs under 20%). Judged in process, where
+    the audit's share is largest; the note also sets the added milliseconds against the API create p95."""
+    figures = audit_overhead(engine, count=n)
+    results = []
+    for action in ("create", "update"):
+        on, off = figures[f"{action} on"], figures[f"{action} off"]
+        limit = round(AUDIT_OVERHEAD * off["p95_ms"], 2)
+        result = Result(
+            engine.name,
+            f"{action} with audit (service)",
+            "audit",
+            f"p95 <= {AUDIT_OVERHEAD:g} x without = {limit} ms",
+        )
+        result.n, result.p50_ms, result.p95_ms = on["n"], on["p50_ms"], on["p95_ms"]
+        overhead = 100 * (on["p95_ms"] / off["p95_ms"] - 1) if off["p95_ms"] else 0.0
+        result.notes.append(
+            f"without audit: p50 {off['p50_ms']} ms, p95 {off['p95_ms']} ms; p95 overhead {overhead:+.0f}%"
+        )
+        if action == "create" and http_create_p95:
+            added = on["p95_ms"] - off["p95_ms"]
+            result.notes.append(
+                f"the {added:.2f} ms added are {100 * added / http_create_p95:.0f}% of the API create p95"
+                f" ({http_create_p95} ms)"
+            )
+        judge(result, max_p95=limit)
+        report_line(result)
+        results.append(result)
+    return results
 
 
 def busy_machine_warning() -> list[float]:

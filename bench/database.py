@@ -279,6 +279,30 @@ def prepare(engine: Engine, *, sample: int, busy: int) -> dict[str, Any]:
     return data
 
 
+def audit_overhead(engine: Engine, *, count: int) -> dict[str, Any]:
+    """Create and update p50/p95 through the services with and without the audit trail (bench.prepare)."""
+    out = DATA_DIR / f"{engine.name}-audit.json"
+    out.unlink(missing_ok=True)
+    run_logged(
+        [
+            str(venv_bin() / "python"),
+            "-m",
+            "bench.prepare",
+            "audit-overhead",
+            "--out",
+            str(out),
+            "--count",
+            str(count),
+        ],
+        env=engine.env(),
+        log=DATA_DIR / "logs" / f"{engine.name}-audit.log",
+        title="audit trail overhead on create and update (bench.prepare audit-overhead)",
+        echo=False,
+    )
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
 def cleanup(engine: Engine, numbers: list[str]) -> None:
     if not numbers:
         return

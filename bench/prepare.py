@@ -5,6 +5,9 @@
     with fewer are topped up to 55 through ``interaction_create``, once: a reused database keeps them)
 ``python -m bench.prepare cleanup --numbers FILE``
     delete the customers the create benchmark made
+``python -m bench.prepare audit-overhead --out FILE --count N``
+    the cost of the audit trail: N customer creates and N updates through the services with the audit
+    trail on, N of each with it suppressed, interleaved; p50/p95 of each (JSON)
 """
 
 from __future__ import annotations
@@ -405,6 +408,77 @@ def cleanup(numbers_file: Path) -> None:
     print(f"deleted {deleted} benchmark-created customers")
 
 
+def audit_overhead(out: Path, count: int) -> None:
+    """Service-level timings of create and update with and without audit entries, interleaved so that
+    both see the same database state and machine load; the customers made are deleted afterwards."""
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from kith.audit.capture import suppressed
+    from kith.parties import services
+    from kith.parties.models import Customer
+
+    actor = get_user_model().objects.get(username=BENCH_USERNAME)
+    rng = random.Random(11)
+    run = f"{random.randrange(16**6):06x}"
+    timings: dict[str, list[float]] = {"create on": [], "create off": [], "update on": [], "update off": []}
+    made: list[int] = []
+
+    def create(i: int) -> Any:
+        return services.customer_create(
+            actor=actor,
+            kind="person",
+            data={
+                "family_name": "Audit",
+                "given_name": f"Cost{run}{i:05d}",
+                "id_document_number": f"ID{i:08d}",
+            },
+            phones=[{"number": f"+86139{rng.randrange(10**8):08d}", "label": "mobile"}],
+            emails=[{"address": f"audit-{run}-{i}@example.com"}],
+        )
+
+    def update(customer: Any, i: int) -> None:
+        services.customer_update(
+            actor=actor,
+            customer=customer,
+            expected_version=None,
+            data={"given_name": f"Changed{run}{i:05d}", "status": "active"},
+        )
+
+    for i in range(count + 10):  # the first 10 of each warm up
+        for audited in (True, False) if i % 2 else (False, True):
+            label = "on" if audited else "off"
+            started = time.perf_counter()
+            if audited:
+                customer = create(i * 2)
+            else:
+                with suppressed():
+                    customer = create(i * 2 + 1)
+            elapsed = (time.perf_counter() - started) * 1000
+            made.append(customer.pk)
+            started = time.perf_counter()
+            if audited:
+                update(customer, i)
+            else:
+                with suppressed():
+                    update(customer, i)
+            updated = (time.perf_counter() - started) * 1000
+            if i >= 10:
+                timings[f"create {label}"].append(elapsed)
+                timings[f"update {label}"].append(updated)
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    result = {
+        name: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95)} for name, v in timings.items()
+    }
+    with suppressed():  # the bench's own customers, not business data: removed without a trail
+        Customer.objects.filter(pk__in=made).delete()
+    out.write_text(json.dumps(result))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.prepare")
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -415,9 +489,14 @@ def main(argv: list[str] | None = None) -> None:
     p_setup.add_argument("--busy", type=int, default=200, help="customers brought to >= 50 timeline entries")
     p_clean = sub.add_parser("cleanup")
     p_clean.add_argument("--numbers", type=Path, required=True)
+    p_audit = sub.add_parser("audit-overhead")
+    p_audit.add_argument("--out", type=Path, required=True)
+    p_audit.add_argument("--count", type=int, default=200)
     args = parser.parse_args(argv)
     if args.mode == "setup":
         setup(args.out, args.sample, args.seed, args.busy)
+    elif args.mode == "audit-overhead":
+        audit_overhead(args.out, args.count)
     else:
         cleanup(args.numbers)
 

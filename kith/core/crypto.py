@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -68,12 +69,17 @@ class Keyring:
     index_key: bytes
     source: str  # where it was read: the environment or the file's path
 
-    @property
+    @functools.cached_property
     def primary_id(self) -> str:
         return key_id(self.keys[0])
 
     def by_id(self) -> dict[str, bytes]:
         return {key_id(k): k for k in self.keys}
+
+    @functools.cached_property
+    def ciphers(self) -> dict[str, AESGCM]:
+        """One AES-GCM object per key id (made once: making one per value cost more than the encryption)."""
+        return {kid: AESGCM(key) for kid, key in self.by_id().items()}
 
 
 def keyring_path() -> Path:
@@ -91,13 +97,19 @@ def _decode(value: str, what: str) -> bytes:
 
 
 def create_private_file(path: Path, text: str) -> None:
-    """Write a new secret file with mode 0600, unless it exists (another process made it first)."""
+    """Write a new secret file with mode 0600, unless it exists (another process made it first). Written
+    aside and linked into place, so a process reading it at the same moment never sees it half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.link(scratch, path)
     except FileExistsError:
-        return
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+        pass
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def new_key() -> str:
@@ -175,9 +187,10 @@ def is_token(value: Any) -> bool:
 def seal(text: str, label: str) -> str:
     """The token of ``text`` for the column ``label`` (``app.model.field``)."""
     ring = keyring()
-    nonce = secrets.token_bytes(12)
-    sealed = AESGCM(ring.keys[0]).encrypt(nonce, text.encode(), label.encode())
-    return f"{PREFIX}{ring.primary_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+    primary = ring.primary_id
+    nonce = os.urandom(12)
+    sealed = ring.ciphers[primary].encrypt(nonce, text.encode(), label.encode())
+    return f"{PREFIX}{primary}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def token_key_id(token: str) -> str:
@@ -187,14 +200,14 @@ def token_key_id(token: str) -> str:
 def open_token(token: str, label: str) -> str:
     """The text a token holds; ``DecryptionError`` when no key opens it."""
     kid, _sep, body = token[len(PREFIX) :].partition(":")
-    key = keyring().by_id().get(kid)
-    if key is None:  # another process may have rotated the keys since this one read them
-        key = keyring(reload=True).by_id().get(kid)
-    if key is None:
+    cipher = keyring().ciphers.get(kid)
+    if cipher is None:  # another process may have rotated the keys since this one read them
+        cipher = keyring(reload=True).ciphers.get(kid)
+    if cipher is None:
         raise DecryptionError(f"no key {kid} in the keyring for {label}")
     try:
         raw = base64.urlsafe_b64decode(body)
-        return AESGCM(key).decrypt(raw[:12], raw[12:], label.encode()).decode()
+        return cipher.decrypt(raw[:12], raw[12:], label.encode()).decode()
     except (InvalidTag, ValueError, binascii.Error) as exc:
         raise DecryptionError(f"a value of {label} does not open with key {kid}") from exc
 
@@ -232,8 +245,7 @@ def blind_index(purpose: str, value: str) -> str:
     """The keyed index of an already normalised ``value`` (empty for an empty value)."""
     if not value:
         return ""
-    digest = hmac.new(keyring().index_key, f"{purpose}\x00{value}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:INDEX_LENGTH]
+    return hmac.digest(keyring().index_key, f"{purpose}\x00{value}".encode(), "sha256").hex()[:INDEX_LENGTH]
 
 
 # --- model fields --------------------------------------------------------------------------------------
