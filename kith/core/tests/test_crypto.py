@@ -252,3 +252,24 @@ def test_the_migration_encrypts_existing_plain_values(user: Any, keyring_file: A
     # running it again changes nothing (tokens are left as they are)
     migration.encrypt_existing(apps, SimpleNamespace(connection=connection))
     assert _raw("parties_customer", customer.pk, "id_document_number") == (id_number,)
+
+
+def test_the_customer_page_shows_the_birthday_year_from_the_encrypted_birth_date(
+    user: Any, keyring_file: Any, client: Any
+) -> None:
+    customer = _li(user)
+    cleared = with_clearance(make_user("cleared", "administrator"))
+    page = _api(cleared).get(f"/api/v1/customers/{customer.customer_number}/page/").json()
+    (birthday,) = [d for d in page["special_dates"] if d["kind"] == "birthday"]
+    assert birthday["year"] == 1990 and (birthday["month"], birthday["day"]) == (3, 12)
+    next_on = dt.date.fromisoformat(birthday["next_occurrence"])
+    assert birthday["years_at_next"] == next_on.year - 1990
+    client.force_login(cleared)
+    assert "1990-03-12" in client.get(f"/customers/{customer.customer_number}/").content.decode()
+    # without clearance the birthday stays and its year (the age) is masked, on the page and in the API
+    page = _api(user).get(f"/api/v1/customers/{customer.customer_number}/page/").json()
+    (birthday,) = [d for d in page["special_dates"] if d["kind"] == "birthday"]
+    assert birthday["year"] is None and birthday["years_at_next"] is None
+    client.force_login(user)
+    html = client.get(f"/customers/{customer.customer_number}/").content.decode()
+    assert "****-03-12" in html and "1990" not in html

@@ -282,7 +282,7 @@ def _relationship_side(view: Any) -> dict[str, Any]:
 
 def _special_date(view: Any, fields: masking.FieldView | None = None) -> dict[str, Any] | None:
     row = view.special_date
-    year, years = row.year, view.years_at_next
+    year, years = view.year, view.years_at_next
     if fields is not None and row.kind == SpecialDateKind.BIRTHDAY:
         if not fields.shows("birth_date"):
             return None

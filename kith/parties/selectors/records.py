@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.parties.choices import SpecialDateKind
 from kith.parties.models import Customer, Interaction, Relationship, SpecialDate
 from kith.parties.selectors.customers import customers_for
 from kith.parties.services.special_dates import celebrated_on
@@ -93,6 +94,7 @@ class SpecialDateView:
     special_date: SpecialDate
     next_occurrence: dt.date
     years_at_next: int | None
+    year: int | None = None  # the year it began, when known (a birthday's comes from the birth date)
 
 
 def next_occurrence(row: SpecialDate, *, today: dt.date) -> dt.date:
@@ -108,6 +110,9 @@ def special_dates_of(customer: Customer, *, today: dt.date | None = None) -> lis
     views = []
     for row in customer.special_dates.all():
         on = next_occurrence(row, today=today)
-        views.append(SpecialDateView(row, on, (on.year - row.year) if row.year else None))
+        year = row.year
+        if year is None and row.kind == SpecialDateKind.BIRTHDAY and customer.birth_date is not None:
+            year = customer.birth_date.year  # kept encrypted in the birth date, not in the special date
+        views.append(SpecialDateView(row, on, (on.year - year) if year else None, year))
     views.sort(key=lambda v: (v.next_occurrence, v.special_date.pk))
     return views

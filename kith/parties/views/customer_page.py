@@ -29,10 +29,10 @@ from kith.parties.forms import (
 from kith.parties.models import Customer, Interaction
 from kith.parties.selectors import catalogues
 from kith.parties.selectors.customers import can_change, customer_by_number, customer_page, relationships_of
+from kith.parties.selectors.records import special_dates_of
 from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.parties.services.custom_fields import definitions_for
 from kith.parties.services.interactions import timeline_kind
-from kith.parties.services.special_dates import next_celebration
 from kith.parties.views import is_htmx
 from kith.security.access_requests import note_sensitive_view
 from kith.security.masking import FieldView, field_view, mask_items, masked_record
@@ -95,24 +95,23 @@ def _custom_values(customer: Customer, view: FieldView) -> list[dict[str, Any]]:
 def _special_dates(customer: Customer, view: FieldView) -> list[dict[str, Any]]:
     today = timezone.localdate()
     rows: list[dict[str, Any]] = []
-    for special in customer.special_dates.all():
-        year = special.year
+    for item in special_dates_of(customer, today=today):
+        special, year, years, masked = item.special_date, item.year, item.years_at_next, False
         if special.kind == SpecialDateKind.BIRTHDAY:
             if not view.shows("birth_date"):
                 continue
-            if view.is_masked("birth_date"):
-                year = None  # the birthday stays, the year (the age) is masked like the birth date
-        upcoming = next_celebration(special.month, special.day, today=today)
+            if view.is_masked("birth_date") and year:
+                year, years, masked = None, None, True  # the birthday stays, the year (the age) is masked
         rows.append(
             {
                 "row": special,
                 "year": year,
-                "next": upcoming,
-                "in_days": (upcoming - today).days,
-                "years": (upcoming.year - year) if year else None,
+                "masked": masked,
+                "next": item.next_occurrence,
+                "in_days": (item.next_occurrence - today).days,
+                "years": years,
             }
         )
-    rows.sort(key=lambda r: r["next"])
     return rows
 
 
