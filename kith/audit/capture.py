@@ -23,7 +23,7 @@ from kith.audit import registry
 from kith.audit.chain import append, jsonable
 from kith.audit.choices import CHANGED, Action
 from kith.audit.context import current
-from kith.core.crypto import BlindIndexField, EncryptedMixin
+from kith.core.crypto import BlindIndexField, EncryptedMixin, SealedKeysJSONField
 
 _suppressed: ContextVar[bool] = ContextVar("kith_audit_suppressed", default=False)
 _restoring: ContextVar[int | None] = ContextVar("kith_audit_restoring", default=None)
@@ -79,6 +79,8 @@ def _kept(field: models.Field, value: Any) -> Any:
     trail holds no more in clear than the table does."""
     if isinstance(field, EncryptedMixin) and value not in (None, ""):
         return field.get_prep_value(value)
+    if isinstance(field, SealedKeysJSONField):
+        return jsonable(field.seal_values(value))
     return jsonable(value)
 
 

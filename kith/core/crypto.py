@@ -224,21 +224,32 @@ def reveal_changes(object_type: str, changes: Any) -> Any:
     """An audit entry's ``{field: [before, after]}`` with encrypted values opened (a copy; the stored
     entry is never touched). A value no key opens shows as ``UNREADABLE`` instead of failing the page."""
     if not isinstance(changes, dict) or not any(
-        is_token(v) for change in changes.values() if isinstance(change, list) for v in change
+        is_token(v) or (isinstance(v, dict) and any(is_token(x) for x in v.values()))
+        for change in changes.values()
+        if isinstance(change, list)
+        for v in change
     ):
         return changes
     out: dict[str, Any] = {}
     for name, change in changes.items():
         if isinstance(change, list):
-            opened = []
-            for value in change:
-                try:
-                    opened.append(reveal(value, f"{object_type}.{name}"))
-                except DecryptionError:
-                    opened.append(UNREADABLE)
-            change = opened
+            change = [_reveal_side(value, f"{object_type}.{name}") for value in change]
         out[name] = change
     return out
+
+
+def _reveal_side(value: Any, label: str, *, json_text: bool = False) -> Any:
+    """One side of a change: a token, or an object whose values may be tokens of JSON text (the sealed
+    keys of a ``SealedKeysJSONField``)."""
+    if isinstance(value, dict):
+        return {k: _reveal_side(v, f"{label}.{k}", json_text=True) for k, v in value.items()}
+    if not is_token(value):
+        return value
+    try:
+        opened = open_token(value, label)
+    except DecryptionError:
+        return UNREADABLE
+    return json.loads(opened) if json_text else opened
 
 
 def blind_index(purpose: str, value: str) -> str:
@@ -334,6 +345,63 @@ class EncryptedDateField(EncryptedMixin, models.TextField):
         return forms.DateField(**{"required": not self.blank, "label": self.verbose_name, **kwargs})
 
 
+class SealedKeysJSONField(models.JSONField):
+    """A JSON object some of whose values are encrypted: those under the keys that ``sensitive`` (a dotted
+    path to a function returning the set of keys, read at each write) names. Each such value is the token
+    of its JSON text, bound to ``app.model.field.key``; reads open every token they meet, so a key that is
+    no longer sensitive still reads until its values are written again (``reseal_key``).
+
+    Filtering by a sealed key's value cannot match: callers refuse it (``is_sealed``)."""
+
+    def __init__(self, *args: Any, sensitive: str = "", **kwargs: Any) -> None:
+        self.sensitive = sensitive
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["sensitive"] = self.sensitive
+        return name, path, args, kwargs
+
+    def key_label(self, key: str) -> str:
+        return f"{self.model._meta.label_lower}.{self.name}.{key}"
+
+    def sealed_keys(self) -> frozenset[str]:
+        return frozenset(_normaliser(self.sensitive)()) if self.sensitive else frozenset()
+
+    def is_sealed(self, key: str) -> bool:
+        return key in self.sealed_keys()
+
+    def seal_values(self, value: Any, keys: frozenset[str] | None = None) -> Any:
+        if not isinstance(value, dict) or not value:
+            return value
+        keys = self.sealed_keys() if keys is None else keys
+        if not keys.intersection(value):
+            return value
+        return {
+            k: seal(json.dumps(v, ensure_ascii=False), self.key_label(k))
+            if k in keys and v not in (None, "", []) and not is_token(v)
+            else v
+            for k, v in value.items()
+        }
+
+    def open_values(self, value: Any) -> Any:
+        if not isinstance(value, dict) or not any(is_token(v) for v in value.values()):
+            return value
+        return {
+            k: json.loads(open_token(v, self.key_label(k))) if is_token(v) else v for k, v in value.items()
+        }
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        value = super().from_db_value(value, expression, connection)
+        key = getattr(expression, "key_name", None)
+        if key is not None and is_token(value):  # one key read on its own (``custom_data__passport``)
+            return json.loads(open_token(value, self.key_label(str(key))))
+        return self.open_values(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return super().get_prep_value(self.seal_values(value))
+
+
 class BlindIndexField(models.CharField):
     """The keyed index of another field of the same row, computed on every save and bulk insert.
 
@@ -364,7 +432,7 @@ class BlindIndexField(models.CharField):
     def index_of(self, plain: Any) -> str:
         if plain in (None, ""):
             return ""
-        text = _normaliser(self.normalise)(str(plain)) if self.normalise else str(plain)
+        text = str(_normaliser(self.normalise)(str(plain))) if self.normalise else str(plain)
         return blind_index(self.purpose, text)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
@@ -373,10 +441,10 @@ class BlindIndexField(models.CharField):
         return value
 
 
-_normalisers: dict[str, Callable[[str], str]] = {}
+_normalisers: dict[str, Callable[..., Any]] = {}
 
 
-def _normaliser(path: str) -> Callable[[str], str]:
+def _normaliser(path: str) -> Callable[..., Any]:
     found = _normalisers.get(path)
     if found is None:
         from django.utils.module_loading import import_string

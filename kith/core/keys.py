@@ -11,6 +11,7 @@ exact lookups of phones and ID numbers may miss rows while that runs.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,8 @@ def reencrypt(*, indexes: bool = False, progress: Progress | None = None) -> dic
             done += len(rows)
             if progress is not None:
                 progress(model._meta.db_table, done, total)
+    for json_model, json_field in _json_columns():
+        _reencrypt_json(json_model, json_field, primary, counts, progress)
     from kith.audit.choices import Action
     from kith.audit.services import record_event
 
@@ -122,6 +125,60 @@ def reencrypt(*, indexes: bool = False, progress: Progress | None = None) -> dic
         details={"primary": primary, "indexes_recomputed": indexes, "reencrypted": dict(counts)},
     )
     return dict(counts)
+
+
+def _json_columns() -> list[tuple[type[models.Model], crypto.SealedKeysJSONField]]:
+    from django.apps import apps
+
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, crypto.SealedKeysJSONField)
+    ]
+
+
+def _reencrypt_json(
+    model: type[models.Model],
+    field: crypto.SealedKeysJSONField,
+    primary: str,
+    counts: Counter[str],
+    progress: Progress | None,
+) -> None:
+    """The sealed values inside a JSON column, brought under the primary key."""
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(field.column)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    label = f"{model._meta.label_lower}.{field.name}"
+    last = done = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, {column} FROM {table} WHERE id > %s AND CAST({column} AS TEXT) LIKE %s "  # noqa: S608
+                f"ORDER BY id LIMIT {BATCH}{lock}",
+                [last, f"%{crypto.PREFIX}%"],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            updates = []
+            for pk, raw in rows:
+                data = json.loads(raw) if isinstance(raw, str) else raw
+                changed = False
+                for key, value in list(data.items()):
+                    if crypto.is_token(value) and crypto.token_key_id(value) != primary:
+                        name = field.key_label(key)
+                        data[key] = crypto.seal(crypto.open_token(value, name), name)
+                        counts[f"{label}.*"] += 1
+                        changed = True
+                if changed:
+                    updates.append([field.get_db_prep_value(data, connection, prepared=True), pk])
+            if updates:
+                cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", updates)  # noqa: S608
+        done += len(rows)
+        if progress is not None:
+            progress(model._meta.db_table + " (sealed JSON)", done, done)
 
 
 def _write(cursor: Any, table: str, updates: list[list[Any]]) -> None:
@@ -152,3 +209,55 @@ def rotate(*, index: bool = False, progress: Progress | None = None) -> tuple[st
     crypto.forget_keyring()
     counts = reencrypt(indexes=index, progress=progress)
     return crypto.keyring().primary_id, counts
+
+
+def reseal_json_key(
+    model: type[models.Model], field_name: str, key: str, *, progress: Progress | None = None
+) -> int:
+    """Write again every value under ``key`` of a ``SealedKeysJSONField``: encrypted when the key is now
+    sealed, in clear when it no longer is (after an administrator marks a custom field sensitive or not).
+    Rows in locked batches, raw SQL (not a change of the record: no version, no audit entry each).
+    Returns the rows rewritten."""
+    field = cast(crypto.SealedKeysJSONField, model._meta.get_field(field_name))
+    keys = field.sealed_keys()
+    sealed = key in keys
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(field.column)
+    base = model._base_manager.filter(**{f"{field_name}__has_key": key})
+    total = base.count()
+    done = rewritten = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            batch = base.filter(pk__gt=last).order_by("pk")
+            if connection.features.has_select_for_update:
+                batch = batch.select_for_update()
+            rows = list(batch.values_list("pk", field_name)[:BATCH])
+            if not rows:
+                break
+            last = rows[-1][0]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, {column} FROM {table} WHERE id IN ({', '.join(['%s'] * len(rows))})",  # noqa: S608
+                    [pk for pk, _value in rows],
+                )
+                stored = dict(cursor.fetchall())
+                updates = []
+                for pk, value in rows:
+                    raw = stored.get(pk)
+                    if crypto.is_token(_raw_value(raw, key)) == sealed:
+                        continue
+                    new = field.seal_values(dict(value), keys)  # the other sealed keys stay sealed
+                    updates.append([field.get_db_prep_value(new, connection, prepared=True), pk])
+                if updates:
+                    cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", updates)  # noqa: S608
+                rewritten += len(updates)
+        done += len(rows)
+        if progress is not None:
+            progress(model._meta.db_table, done, total)
+    return rewritten
+
+
+def _raw_value(raw: Any, key: str) -> Any:
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return data.get(key) if isinstance(data, dict) else None

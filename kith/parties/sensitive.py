@@ -31,6 +31,24 @@ def _custom_sensitive() -> Iterable[masking.SensitiveField]:
         )
 
 
+def sensitive_custom_keys() -> frozenset[str]:
+    """The keys of the custom fields marked sensitive, whose values ``Customer.custom_data`` keeps
+    encrypted; read at each write, cached per security generation (marking a field moves it on)."""
+    from django.core.cache import cache
+
+    from kith.parties.models import CustomFieldDefinition
+    from kith.security.selectors import current_generation
+
+    key = f"kith.parties.sealed_custom_keys:{current_generation()}"
+    found = cache.get(key)
+    if found is None:
+        found = frozenset(
+            CustomFieldDefinition.objects.filter(is_sensitive=True).values_list("key", flat=True)
+        )
+        cache.set(key, found, 3600)
+    return found  # type: ignore[no-any-return]
+
+
 def customer_fields() -> list[tuple[str, str]]:
     """Every customer field a field rule may name: master data, contact lists, custom fields."""
     from kith.parties.models import Customer, CustomFieldDefinition

@@ -273,3 +273,74 @@ def test_the_customer_page_shows_the_birthday_year_from_the_encrypted_birth_date
     client.force_login(user)
     html = client.get(f"/customers/{customer.customer_number}/").content.decode()
     assert "****-03-12" in html and "1990" not in html
+
+
+def _raw_custom(customer: Customer) -> dict[str, Any]:
+    (raw,) = _raw("parties_customer", customer.pk, "custom_data")
+    return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+
+@pytest.fixture
+def passport(db: Any) -> None:
+    from kith.parties.services import catalogues
+
+    catalogues.custom_field_create(
+        actor=None, data={"key": "passport", "label": "Passport", "field_type": "text", "is_sensitive": True}
+    )
+    catalogues.custom_field_create(actor=None, data={"key": "hobby", "label": "Hobby", "field_type": "text"})
+
+
+def test_custom_fields_marked_sensitive_are_encrypted(
+    user: Any, keyring_file: Any, passport: None, client: Any
+) -> None:
+    customer = person(user, custom={"passport": "E12345678", "hobby": "chess"})
+    stored = _raw_custom(customer)
+    assert crypto.is_token(stored["passport"]) and "E12345678" not in json.dumps(stored)
+    assert stored["hobby"] == "chess"  # not sensitive: in clear, and filterable
+    assert Customer.objects.get(pk=customer.pk).custom_data == {"passport": "E12345678", "hobby": "chess"}
+    created = AuditEntry.objects.get(
+        object_type="parties.customer", object_id=str(customer.pk), action="create"
+    )
+    assert "E12345678" not in json.dumps(created.changes)
+    admin = make_user("root2", "administrator")
+    client.force_login(admin)
+    assert "E12345678" in client.get(f"/customers/{customer.customer_number}/history/").content.decode()
+    # an encrypted value cannot be compared by a query: filtering by it is refused, field by field
+    response = _api(admin).get("/api/v1/customers/", {"cf_passport": "E12345678"})
+    assert response.status_code == 400 and "cf_passport" in response.json()["errors"]
+    assert _api(admin).get("/api/v1/customers/", {"cf_hobby": "chess"}).json()["results"]
+
+
+def test_marking_a_custom_field_sensitive_encrypts_its_stored_values(
+    user: Any, keyring_file: Any, passport: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from kith.parties.models import CustomFieldDefinition
+    from kith.parties.services import catalogues
+    from kith.parties.tasks import reseal_custom_field
+
+    customer = person(user, custom={"passport": "E12345678", "hobby": "chess"})
+    hobby = CustomFieldDefinition.objects.get(key="hobby")
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogues.custom_field_update(actor=None, definition=hobby, data={"is_sensitive": True})
+    assert DBTaskResult.objects.filter(task_path="kith.parties.tasks.reseal_custom_field").count() == 1
+    assert _raw_custom(customer)["hobby"] == "chess"  # until the job runs (reads work either way)
+    assert reseal_custom_field.call("hobby") == 1
+    stored = _raw_custom(customer)
+    assert crypto.is_token(stored["hobby"]) and crypto.is_token(stored["passport"])
+    assert Customer.objects.get(pk=customer.pk).custom_data == {"passport": "E12345678", "hobby": "chess"}
+    assert reseal_custom_field.call("hobby") == 0  # nothing left to do
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogues.custom_field_update(actor=None, definition=hobby, data={"is_sensitive": False})
+    assert reseal_custom_field.call("hobby") == 1
+    stored = _raw_custom(customer)
+    assert stored["hobby"] == "chess" and crypto.is_token(stored["passport"])  # the other one stays sealed
+
+
+def test_rotation_reencrypts_sealed_custom_values(user: Any, keyring_file: Any, passport: None) -> None:
+    customer = person(user, custom={"passport": "E12345678"})
+    call_command("keys", "rotate", stdout=io.StringIO(), stderr=io.StringIO())
+    token = _raw_custom(customer)["passport"]
+    assert crypto.token_key_id(token) == crypto.keyring().primary_id
+    assert Customer.objects.get(pk=customer.pk).custom_data["passport"] == "E12345678"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kith.core.crypto import BlindIndexField, EncryptedDateField, EncryptedTextField
+from kith.core.crypto import BlindIndexField, EncryptedDateField, EncryptedTextField, SealedKeysJSONField
 from kith.core.models import TimestampedModel, VersionedModel
 from kith.parties.choices import (
     AddressLabel,
@@ -83,7 +83,10 @@ class Customer(TimestampedModel, VersionedModel):
     )
     annual_revenue_currency = models.CharField(_("revenue currency"), max_length=3, blank=True)
 
-    custom_data = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # the values of custom fields marked sensitive are encrypted (kith.core.crypto.SealedKeysJSONField)
+    custom_data = SealedKeysJSONField(
+        _("custom fields"), default=dict, blank=True, sensitive="kith.parties.sensitive.sensitive_custom_keys"
+    )
     categories = models.ManyToManyField(
         Category, blank=True, related_name="customers", verbose_name=_("categories")
     )

@@ -310,6 +310,15 @@ def _custom_filter(key: str, raw: str) -> Q:
     definition = CustomFieldDefinition.objects.filter(key=key).first()
     if definition is None:
         raise ValidationError({f"cf_{key}": [_("There is no custom field “%(key)s”.") % {"key": key}]})
+    if definition.is_sensitive:  # its values are encrypted (kith.core.crypto): no query can compare them
+        raise ValidationError(
+            {
+                f"cf_{key}": [
+                    _("“%(label)s” is encrypted: customers cannot be filtered by it.")
+                    % {"label": definition.label}
+                ]
+            }
+        )
     kind = definition.field_type
     if kind in (CustomFieldType.TEXT, CustomFieldType.LONG_TEXT, CustomFieldType.URL, CustomFieldType.EMAIL):
         return Q(**{f"custom_data__{key}__icontains": raw})
