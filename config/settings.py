@@ -215,6 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # token first, so that a request without credentials is a 401 (with WWW-Authenticate), not a 403
         "kith.security.authentication.CachedTokenAuthentication",
+        "kith.security.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -50,3 +50,29 @@ class UserCreateForm(forms.Form):
 
 class StaleForm(forms.Form):
     days = forms.IntegerField(label=_("No sign-in for (days)"), min_value=1, max_value=3650, initial=90)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses it, e.g. “ERP sync”."))
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), widget=forms.CheckboxSelectMultiple, choices=())
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=366, initial=90)
+    user = forms.ModelChoiceField(
+        label=_("For account (service token)"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text=_("Empty: a personal token of yours."),
+    )
+
+    def __init__(self, *args: Any, administers: bool = False, **kwargs: Any) -> None:
+        from kith.security.tokens import scope_choices
+
+        super().__init__(*args, **kwargs)
+        scopes = self.fields["scopes"]
+        assert isinstance(scopes, forms.MultipleChoiceField)
+        scopes.choices = scope_choices()
+        if administers:
+            user = self.fields["user"]
+            assert isinstance(user, forms.ModelChoiceField)
+            user.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        else:
+            del self.fields["user"]

@@ -50,3 +50,13 @@ def stale_users(*, user: Any, days: int) -> QuerySet[Any]:
 def locked_addresses(*, user: Any) -> QuerySet[AddressLockout]:
     rules.require_permission(user, "user", rules.ADMINISTER)
     return AddressLockout.objects.filter(locked_until__gt=timezone.now()).order_by("-locked_until")
+
+
+def api_tokens(*, user: Any, everyone: bool = False) -> list[Any]:
+    """``user``'s API tokens, newest first; with ``everyone`` (administrators) every user's."""
+    from kith.security.models import ApiToken
+
+    qs = ApiToken.objects.select_related("user", "created_by")
+    if not everyone:
+        qs = qs.filter(user=user)
+    return list(qs[:500])

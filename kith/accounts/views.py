@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -26,7 +27,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from kith.accounts import forms, selectors, services
-from kith.security import rules
+from kith.security import rules, tokens
+from kith.security.models import ApiToken
 
 User = get_user_model()
 
@@ -234,3 +236,42 @@ def stale_users(request: HttpRequest) -> HttpResponse:
     users = selectors.stale_users(user=request.user, days=days)
     page = Paginator(users, 100).get_page(request.GET.get("page"))
     return render(request, "accounts/stale.html", {"form": form, "days": days, "page": page})
+
+
+# --- API tokens ----------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """Your API tokens (administrators: everyone's), a form for a new one, and revoke buttons. The new
+    key is shown on the answer to the form only."""
+    administers = rules.has_permission(request.user, "security", rules.ADMINISTER)
+    form = forms.ApiTokenForm(request.POST or None, administers=administers)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            token, key = tokens.create_token(actor=request.user, data=data, user=data.pop("user", None))
+        except ValidationError as error:
+            _add_form_errors(form, error)
+        else:
+            return render(request, "accounts/token_created.html", {"token": token, "key": key})
+    context = {
+        "form": form,
+        "tokens": selectors.api_tokens(user=request.user, everyone=administers),
+        "everyone": administers,
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/tokens.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk)
+    try:
+        tokens.revoke_token(actor=request.user, token=token)
+    except PermissionDenied:
+        return HttpResponse(status=404)  # another user's token: as if it did not exist
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("accounts:api_tokens")

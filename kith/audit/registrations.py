@@ -54,6 +54,10 @@ def register_existing() -> None:
     registry.audit_model("security.User", exclude=("last_login",), sensitive=("password",))
     registry.exempt("security.Reach", "closure of the manager chain, derived from users' managers (audited)")
     registry.exempt("security.Generation", "cache-invalidation counter, no business meaning")
+    # API tokens: creation and revocation; the key's hash is a secret, its last use is not a change
+    registry.audit_model(
+        "security.ApiToken", exclude=("last_used_at",), sensitive=("key_hash",), permission=True
+    )
     # access requests for sensitive data: also listed on the customer's history
     registry.audit_model("security.AccessRequest", root="object_id", permission=True)
 

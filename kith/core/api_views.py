@@ -5,7 +5,7 @@ Kept apart from ``kith.core.api``, which DRF imports from its settings while it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -101,6 +101,16 @@ class ErrorSerializer(serializers.Serializer):
     non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+_request_checks: list[Callable[[Request, APIView], None]] = []
+
+
+def register_request_check(check: Callable[[Request, APIView], None]) -> None:
+    """A check every API request passes once authenticated and permitted (domain apps plug in here:
+    the security app narrows API tokens to their scopes); it raises a DRF exception to refuse."""
+    if check not in _request_checks:
+        _request_checks.append(check)
+
+
 class KithAPIView(APIView):
     """Base of every API view: authentication from settings (token first, so a missing login is a 401),
     JSON bodies, no NUL characters."""
@@ -109,6 +119,8 @@ class KithAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        for check in _request_checks:
+            check(request, self)
         message = _("Null characters are not allowed.")
         where = _null_character_path(kwargs, "") or _null_character_path(dict(request.query_params), "")
         if where is None and request.method in ("POST", "PUT", "PATCH"):

@@ -23,6 +23,11 @@ class SecurityConfig(AppConfig):
         )
         user_model = get_user_model()
         connect_signals(user_model)
+        from kith.core.api_views import register_request_check
+        from kith.security.tokens import check_scope
+
+        register_request_check(check_scope)
+        from kith.security import schema  # noqa: F401 -- registers the OpenAPI description of API tokens
         from kith.security.builtin import ensure_builtin_roles
 
         post_migrate.connect(ensure_builtin_roles, sender=self, dispatch_uid="kith.security.builtin_roles")

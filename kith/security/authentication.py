@@ -16,8 +16,10 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication, get_authorization_header
 from rest_framework.authtoken.models import Token
+
+from kith.security import tokens
 
 TOKEN_CACHE_SECONDS = 30
 
@@ -28,6 +30,8 @@ def _cache_key(key: str) -> str:
 
 class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        if key.startswith(tokens.KEY_PREFIX):  # a scoped API token sent as "Token kith_..."
+            return _api_token(key)
         cache_key = _cache_key(key)
         cached = cache.get(cache_key)
         if cached is not None:
@@ -39,11 +43,38 @@ class CachedTokenAuthentication(TokenAuthentication):
         return user, token
 
 
+def _api_token(key: str) -> tuple[Any, Any]:
+    found = tokens.authenticate_key(key)
+    if found is None:
+        raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+    return found
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer kith_...``: the personal and service tokens of ``kith.security.tokens``."""
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != b"bearer":
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header."))
+        try:
+            key = header[1].decode()
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
+        return _api_token(key)
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
+
+
 def forget_token(sender: Any, instance: Token, **kwargs: Any) -> None:
     cache.delete(_cache_key(instance.key))
 
 
 def forget_user_tokens(sender: Any, instance: Any, **kwargs: Any) -> None:
+    tokens.forget_user(instance)
     keys = list(Token.objects.filter(user_id=instance.pk).values_list("key", flat=True))
     if keys:
         cache.delete_many([_cache_key(k) for k in keys])

@@ -279,3 +279,39 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.requester_id} -> {self.object_type} {self.object_key} ({self.status})"
+
+
+class ApiTokenKind(models.TextChoices):
+    PERSONAL = "personal", _("personal")
+    SERVICE = "service", _("service")
+
+
+class ApiToken(models.Model):
+    """A key for the API, acting as its user, narrowed to ``scopes`` (``<area>:read`` / ``<area>:write``)
+    and valid until ``expires_at``. Only the SHA-256 of the key is stored: the key is shown once."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=ApiTokenKind.choices, default=ApiTokenKind.PERSONAL
+    )
+    prefix = models.CharField(_("key starts with"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
