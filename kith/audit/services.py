@@ -18,7 +18,7 @@ from kith.audit import capture
 from kith.audit.choices import Action, Source
 from kith.audit.context import audit_context, client_address, current
 from kith.audit.models import AccessLog, AuditEntry
-from kith.core.crypto import reveal_changes
+from kith.core.crypto import UNREADABLE, reveal_changes
 
 # --- events -----------------------------------------------------------------------------------------
 
@@ -125,7 +125,13 @@ def customer_state_after(entry: AuditEntry) -> dict[str, Any]:
             state = {}
         for name, change in (changes or {}).items():
             if isinstance(change, list) and len(change) == 2:
-                state[name] = change[1]
+                after = change[1]
+                if after == UNREADABLE:  # a value no key opens is never written back as data
+                    state.pop(name, None)
+                    continue
+                if isinstance(after, dict):
+                    after = {k: v for k, v in after.items() if v != UNREADABLE}
+                state[name] = after
     state["__created__"] = created
     return state
 

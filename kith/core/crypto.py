@@ -136,15 +136,8 @@ def _read_keyring() -> Keyring:
         keys = tuple(_decode(k, KEYS_ENV) for k in env_keys.split(",") if k.strip())
         return Keyring(keys, _decode(index, INDEX_KEY_ENV), "environment")
     path = keyring_path()
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "w") as handle:
-                json.dump({"keys": [new_key()], "index_key": new_key()}, handle, indent=1)
-                handle.write("\n")
+    if not path.exists():  # made whole and linked into place: a reader never sees half a file
+        create_private_file(path, json.dumps({"keys": [new_key()], "index_key": new_key()}, indent=1) + "\n")
     try:
         data = json.loads(path.read_text())
         keys = tuple(_decode(k, str(path)) for k in data["keys"])

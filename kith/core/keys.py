@@ -11,9 +11,12 @@ exact lookups of phones and ID numbers may miss rows while that runs.
 
 from __future__ import annotations
 
+import base64
+import fcntl
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -194,9 +197,27 @@ def _write(cursor: Any, table: str, updates: list[list[Any]]) -> None:
 def rotate(*, index: bool = False, progress: Progress | None = None) -> tuple[str, dict[str, int]]:
     """A new primary key (and with ``index`` a new blind-index key) in the instance keyring, then every
     value re-encrypted; returns the new key id and the counts (the re-encryption is audited)."""
-    import base64
+    with _keyring_lock():
+        ring = crypto.keyring(reload=True)  # read again under the lock: another rotation may have run
+        new_id = _add_key(ring, index=index)
+    counts = reencrypt(indexes=index, progress=progress)
+    return new_id, counts
 
-    ring = crypto.keyring(reload=True)
+
+@contextmanager
+def _keyring_lock() -> Iterator[None]:
+    """One rotation at a time on this machine (two would each drop the other's new key)."""
+    path = crypto.keyring_path().with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _add_key(ring: crypto.Keyring, *, index: bool) -> str:
     if ring.source == "environment":
         raise ImproperlyConfigured(
             f"The keys come from {crypto.KEYS_ENV}: put a new key first in it (keep the old ones after it), "
@@ -207,8 +228,7 @@ def rotate(*, index: bool = False, progress: Progress | None = None) -> tuple[st
     index_key = crypto.new_key() if index else base64.b64encode(ring.index_key).decode()
     crypto.write_keyring_file(crypto.keyring_path(), keys, index_key)
     crypto.forget_keyring()
-    counts = reencrypt(indexes=index, progress=progress)
-    return crypto.keyring().primary_id, counts
+    return crypto.keyring().primary_id
 
 
 def reseal_json_key(

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from django.contrib.auth import get_user_model
@@ -754,6 +754,16 @@ def _generate_chunk(
     def sealed_day(value: dt.date | None) -> str | None:
         return None if value is None else seal(value.isoformat(), birth_label)
 
+    # custom fields an administrator marked sensitive before the load are encrypted like the services do
+    custom_field = cast(crypto.SealedKeysJSONField, Customer._meta.get_field("custom_data"))
+    sealed_keys = custom_field.sealed_keys()
+
+    def custom_text(parts: list[str]) -> str:
+        text = "{" + ", ".join(parts) + "}"
+        if sealed_keys and parts:
+            return json.dumps(custom_field.seal_values(json.loads(text), sealed_keys), ensure_ascii=False)
+        return text
+
     managers = ctx.managers
     n_managers = len(managers)
     pools = ctx.pools
@@ -856,7 +866,7 @@ def _generate_chunk(
             customers.append(
                 (cid, created, created, 1, number, person, display, status, owner,
                  source, "", "", family, given, female_value if female else male_value, sealed_day(birth), marital, "",
-                 "", "", "", None, "", "", None, "", "{" + ", ".join(custom) + "}", keys[0], keys[1], keys[2],
+                 "", "", "", None, "", "", None, "", custom_text(custom), keys[0], keys[1], keys[2],
                  None, None)
             )  # fmt: skip
             if birth is not None:
@@ -908,7 +918,7 @@ def _generate_chunk(
                 (cid, created, created, 1, number, company, display, status, owner,
                  source, "", "", "", "", "", None, "", "",
                  legal, short, industry_name, day(founded), f"{country}{bits(30):09d}",
-                 _SIZES[bits(8) % n_sizes], revenue, currency, "{" + ", ".join(custom) + "}",
+                 _SIZES[bits(8) % n_sizes], revenue, currency, custom_text(custom),
                  keys[0], keys[1], keys[2], None, None)
             )  # fmt: skip
             if founded is not None:

@@ -79,19 +79,47 @@ def _kinds(ids: Iterable[int]) -> dict[int, str]:
     return dict(Customer.objects.filter(pk__in=list(ids)).values_list("pk", "kind"))
 
 
+def _custom_field_saving(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    from kith.parties.models import CustomFieldDefinition
+
+    if instance.pk is not None and not raw:
+        instance._kith_was_sensitive = (
+            CustomFieldDefinition.objects.filter(pk=instance.pk)
+            .values_list("is_sensitive", flat=True)
+            .first()
+        )
+
+
 def _custom_field_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    """Marking a custom field sensitive changes who sees what: move the security generation on."""
+    """Marking a custom field sensitive changes who sees what: move the security generation on. When its
+    sensitivity changed (through the services, Django's admin or anything else that saves it), its stored
+    values are encrypted or decrypted by a background job once the change commits."""
+    from django.db import transaction
+
     from kith.security.services import changed
 
     if instance.is_sensitive or not created:
         changed()
+    was = getattr(instance, "_kith_was_sensitive", None)
+    if (created and instance.is_sensitive) or (was is not None and was != instance.is_sensitive):
+        key = instance.key
+
+        def enqueue() -> None:
+            from kith.parties.tasks import reseal_custom_field
+
+            reseal_custom_field.enqueue(key)
+
+        transaction.on_commit(enqueue)
 
 
 def register() -> None:
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import post_delete, post_save, pre_save
 
     from kith.parties.models import CustomFieldDefinition
 
+    pre_save.connect(
+        _custom_field_saving, sender=CustomFieldDefinition, dispatch_uid="kith.parties.sensitive.pre"
+    )
     post_save.connect(
         _custom_field_saved, sender=CustomFieldDefinition, dispatch_uid="kith.parties.sensitive"
     )

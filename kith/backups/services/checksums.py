@@ -20,6 +20,9 @@ from typing import Any
 from django.apps import apps
 from django.db import connections, models
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.functions import Cast
+
+from kith.core.crypto import EncryptedMixin
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,18 @@ def _models() -> list[type[models.Model]]:
 
 
 def table_sum(model: type[models.Model], *, using: str) -> TableSum:
-    columns = [field.attname for field in model._meta.concrete_fields]
+    """Encrypted columns are hashed as stored (their tokens): nothing is decrypted to check a backup."""
+    columns: list[str] = []
+    stored: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if isinstance(field, EncryptedMixin):
+            stored[f"_stored_{field.attname}"] = Cast(field.attname, output_field=models.TextField())
+            columns.append(f"_stored_{field.attname}")
+        else:
+            columns.append(field.attname)
     digest = hashlib.sha256()
     rows = 0
-    queryset = model._base_manager.using(using).order_by("pk").values_list(*columns)
+    queryset = model._base_manager.using(using).order_by("pk").annotate(**stored).values_list(*columns)
     for row in queryset.iterator(chunk_size=5000):
         digest.update(json.dumps([_text(value) for value in row], ensure_ascii=False).encode())
         digest.update(b"\n")

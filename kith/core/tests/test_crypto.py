@@ -344,3 +344,64 @@ def test_rotation_reencrypts_sealed_custom_values(user: Any, keyring_file: Any, 
     token = _raw_custom(customer)["passport"]
     assert crypto.token_key_id(token) == crypto.keyring().primary_id
     assert Customer.objects.get(pk=customer.pk).custom_data["passport"] == "E12345678"
+
+
+def test_the_access_log_keeps_no_searched_phone_or_id_number(user: Any, keyring_file: Any) -> None:
+    from kith.audit.models import AccessLog
+
+    customer = _li(user)
+    cleared = with_clearance(make_user("cleared", "administrator"))
+    for who, q in ((user, "+86 138 0013 8000"), (cleared, ID_NUMBER), (user, customer.customer_number)):
+        _found(who, q)
+    logged = list(AccessLog.objects.order_by("id").values_list("query", flat=True))
+    assert logged[0].endswith("…00]") and "138" not in logged[0]
+    assert logged[1].endswith("…34]") and "1101" not in logged[1]
+    assert logged[2] == customer.customer_number  # a customer number is not secret
+
+
+def test_id_numbers_are_bounded_and_compared_in_any_width(user: Any, keyring_file: Any) -> None:
+    cleared = with_clearance(make_user("cleared", "administrator"))
+    too_long = _api(cleared).post(
+        "/api/v1/customers/",
+        {"kind": "person", "family_name": "Long", "id_document_number": "9" * 61},
+        format="json",
+    )
+    assert too_long.status_code == 400 and "id_document_number" in too_long.json()["errors"]
+    customer = _li(user)
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in ID_NUMBER)  # １１０１０１…
+    assert _found(cleared, full_width) == [customer.customer_number]
+
+
+def test_backups_hash_the_stored_tokens_without_decrypting(user: Any, keyring_file: Any) -> None:
+    from kith.backups.services.checksums import table_sum
+
+    _li(user)
+    before = table_sum(Customer, using="default")
+    crypto.write_keyring_file(keyring_file, [crypto.new_key()], crypto.new_key())  # keys gone
+    crypto.forget_keyring()
+    assert table_sum(Customer, using="default") == before
+
+
+def test_a_sensitive_flag_set_anywhere_starts_the_job_and_the_demo_seals_too(
+    user: Any, keyring_file: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from kith.parties.demo import load_demo
+    from kith.parties.models import CustomFieldDefinition
+    from kith.parties.services import catalogues
+
+    catalogues.custom_field_create(
+        actor=None,
+        data={"key": "loyalty_points", "label": "Points", "field_type": "integer", "is_sensitive": True},
+    )
+    load_demo(customers=40, seed=3, users=2)
+    holders = [c for c in Customer.objects.all() if "loyalty_points" in c.custom_data]
+    assert holders and all(isinstance(c.custom_data["loyalty_points"], int) for c in holders)
+    assert all(crypto.is_token(_raw_custom(c)["loyalty_points"]) for c in holders)
+    # a flag changed by a plain save (Django's admin does that) queues the job as the services do
+    definition = CustomFieldDefinition.objects.get(key="loyalty_points")
+    definition.is_sensitive = False
+    with django_capture_on_commit_callbacks(execute=True):
+        definition.save()
+    assert DBTaskResult.objects.filter(task_path="kith.parties.tasks.reseal_custom_field").exists()

@@ -63,7 +63,7 @@ from kith.parties.selectors.records import (
     relationships_for,
     special_dates_of,
 )
-from kith.parties.selectors.search import CustomerFilters, customer_search
+from kith.parties.selectors.search import CustomerFilters, customer_search, loggable_query
 from kith.parties.sensitive import redact_anniversaries
 from kith.parties.services import access, numbering
 from kith.parties.services import catalogues as catalogue_services
@@ -398,7 +398,7 @@ def _log_search(request: Request, filters: CustomerFilters, rows: list[dict[str,
         request.user,
         AccessKind.SEARCH,
         customer_ids=[row["id"] for row in rows],
-        query=filters.q,
+        query=loggable_query(filters.q),
         filters=shown,
         result_count=len(rows),
     )

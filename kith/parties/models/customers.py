@@ -63,7 +63,7 @@ class Customer(TimestampedModel, VersionedModel):
     marital_status = models.CharField(
         _("marital status"), max_length=12, choices=MaritalStatus.choices, blank=True
     )
-    id_document_number = EncryptedTextField(_("ID document number"), blank=True)
+    id_document_number = EncryptedTextField(_("ID document number"), max_length=60, blank=True)
     id_document_index = BlindIndexField(
         source="id_document_number",
         purpose="id_document",
@@ -163,10 +163,10 @@ class Phone(models.Model):
         return self.number
 
     def audit_repr(self) -> str:
-        """What the audit trail keeps as this row's name: the number masked, never the number itself."""
-        from kith.security.masking import PHONE, mask
-
-        return mask(PHONE, self.number)
+        """What the audit trail keeps as this row's name (forever: it is hash-chained): the label and the
+        last two digits, never the number (which the entry keeps encrypted)."""
+        digits = "".join(ch for ch in self.number or "" if ch.isdigit())
+        return f"{self.get_label_display()} …{digits[-2:]}"
 
 
 class Email(models.Model):

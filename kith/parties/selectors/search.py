@@ -20,7 +20,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kith.core import search
-from kith.core.crypto import reveal
+from kith.core.crypto import UNREADABLE, DecryptionError, reveal
 from kith.parties.choices import CustomerKind, CustomerStatus, CustomFieldType
 from kith.parties.models import Category, Customer, CustomFieldDefinition, Email, Phone
 from kith.parties.selectors.customers import customers_for
@@ -458,6 +458,31 @@ def customer_search(
     return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
 
 
+def loggable_query(q: str) -> str:
+    """A search text as the access log keeps it: a phone or ID number is encrypted in the tables, so the
+    log keeps what kind of number it was and its last two digits, never the number."""
+    if not q or "@" in q or not any(ch.isdigit() for ch in q):
+        return q
+    digits = "".join(ch for ch in q if ch.isdigit())
+    key = id_number_key(q)
+    if _PHONE_LIKE.match(q) and len(digits) >= 5:
+        masked = f"[{_('phone or ID number')} …{digits[-2:]}]"
+    elif len(key) >= 6 and sum(ch.isdigit() for ch in key) >= 4 and " " not in q.strip():
+        masked = f"[{_('ID number')} …{key[-2:]}]"
+    else:
+        return q
+    if " " not in q and Customer.objects.filter(customer_number__in={q, q.upper()}).exists():
+        return q  # it was a customer number, which is no secret
+    return masked
+
+
+def _opened_phone(stored: str) -> str:
+    try:
+        return str(reveal(stored, _PHONE_LABEL))
+    except DecryptionError:  # one damaged value must not take the whole list down
+        return UNREADABLE
+
+
 def _attach_contacts(rows: list[dict[str, Any]]) -> None:
     """Primary phone and email for the page's rows in one query (no per-row lookups).
 
@@ -480,5 +505,5 @@ def _attach_contacts(rows: list[dict[str, Any]]) -> None:
             if (cid, what) not in best or rank < best[(cid, what)]:
                 best[(cid, what)] = rank
     for row in rows:
-        row["primary_phone"] = reveal(best.get((row["id"], 0), (False, 0, ""))[2], _PHONE_LABEL)
+        row["primary_phone"] = _opened_phone(best.get((row["id"], 0), (False, 0, ""))[2])
         row["primary_email"] = best.get((row["id"], 1), (False, 0, ""))[2]

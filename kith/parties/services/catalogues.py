@@ -141,22 +141,8 @@ def _clean_custom_field(data: dict[str, Any], *, instance: CustomFieldDefinition
 @transaction.atomic
 @administers_catalogues
 def custom_field_create(*, actor: Any, data: dict[str, Any]) -> CustomFieldDefinition:
-    definition = CustomFieldDefinition.objects.create(**_clean_custom_field(data, instance=None))
-    if definition.is_sensitive:  # values kept under the key from an earlier definition get encrypted
-        _reseal_later(definition.key)
-    return definition
-
-
-def _reseal_later(key: str) -> None:
-    """Encrypt (or decrypt) the stored values of a custom field whose sensitivity changed: a background
-    job once this transaction commits (a million customers take a while)."""
-
-    def enqueue() -> None:
-        from kith.parties.tasks import reseal_custom_field
-
-        reseal_custom_field.enqueue(key)
-
-    transaction.on_commit(enqueue)
+    # a sensitive field's stored values are encrypted by a job (``kith.parties.sensitive``)
+    return CustomFieldDefinition.objects.create(**_clean_custom_field(data, instance=None))
 
 
 @transaction.atomic
@@ -164,12 +150,9 @@ def _reseal_later(key: str) -> None:
 def custom_field_update(
     *, actor: Any, definition: CustomFieldDefinition, data: dict[str, Any]
 ) -> CustomFieldDefinition:
-    was_sensitive = definition.is_sensitive
     for field, value in _clean_custom_field(data, instance=definition).items():
         setattr(definition, field, value)
     definition.save()
-    if definition.is_sensitive != was_sensitive:
-        _reseal_later(definition.key)
     return definition
 
 

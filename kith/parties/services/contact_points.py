@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,4 +66,4 @@ def normalise_email(raw: str) -> tuple[str, str]:
 def id_number_key(raw: str) -> str:
     """An ID-document number as it is compared: letters and digits only, upper case
     (``110101 19900307 123x`` and ``11010119900307123X`` are one number)."""
-    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    return "".join(ch for ch in unicodedata.normalize("NFKC", raw or "").upper() if ch.isalnum())

@@ -30,7 +30,7 @@ from kith.parties.forms import (
 from kith.parties.models import Customer
 from kith.parties.selectors import catalogues
 from kith.parties.selectors.customers import can_change, customer_by_number, customer_page
-from kith.parties.selectors.search import CustomerFilters, customer_search
+from kith.parties.selectors.search import CustomerFilters, customer_search, loggable_query
 from kith.parties.services.contact_points import format_phone
 from kith.parties.services.custom_fields import definitions_for
 from kith.parties.views import htmx_target
@@ -100,7 +100,7 @@ def _log_search(
         request.user,
         AccessKind.SEARCH,
         customer_ids=[row["id"] for row in rows],
-        query=filters.q,
+        query=loggable_query(filters.q),
         filters=shown,
         result_count=len(rows),
     )
