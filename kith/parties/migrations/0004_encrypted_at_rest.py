@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='customer',
             name='id_document_number',
-            field=kith.core.crypto.EncryptedTextField(blank=True, verbose_name='ID document number'),
+            field=kith.core.crypto.EncryptedTextField(blank=True, max_length=60, verbose_name='ID document number'),
         ),
         migrations.AlterField(
             model_name='phone',
@@ -123,6 +123,21 @@ class Migration(migrations.Migration):
             model_name='phone',
             name='number',
             field=kith.core.crypto.EncryptedTextField(verbose_name='number (E.164)'),
+        ),
+        # no change of the column: the values of sensitive custom fields become tokens inside the JSON
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='customer',
+                    name='custom_data',
+                    field=kith.core.crypto.SealedKeysJSONField(
+                        blank=True,
+                        default=dict,
+                        sensitive='kith.parties.sensitive.sensitive_custom_keys',
+                        verbose_name='custom fields',
+                    ),
+                ),
+            ],
         ),
         migrations.RunPython(encrypt_existing, migrations.RunPython.noop),
         migrations.AddIndex(
