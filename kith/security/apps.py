@@ -32,3 +32,9 @@ class SecurityConfig(AppConfig):
 
         post_migrate.connect(ensure_builtin_roles, sender=self, dispatch_uid="kith.security.builtin_roles")
         post_save.connect(user_saved, sender=user_model, dispatch_uid="kith.security.user_saved")
+        from kith.security.masking import access_request_saved
+        from kith.security.models import AccessRequest
+
+        post_save.connect(
+            access_request_saved, sender=AccessRequest, dispatch_uid="kith.security.access_request_saved"
+        )

@@ -58,6 +58,9 @@ def _keep(text: str, head: int, tail: int) -> str:
     return text[:head] + "*" * (len(text) - head - tail) + (text[len(text) - tail :] if tail else "")
 
 
+_COUNTRY_CODES = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
 def mask(kind: str, value: Any) -> str:
     """The masked form of ``value``: ``+86 138****8000``, ``1101**********1234``, ``****-03-12``, ``***``.
 
@@ -69,12 +72,11 @@ def mask(kind: str, value: Any) -> str:
         prefix = ""
         national = _digits(text)
         if text.startswith("+"):
-            try:
-                parsed = phonenumbers.parse(text, None)
-                prefix = f"+{parsed.country_code} "
-                national = phonenumbers.national_significant_number(parsed)
-            except phonenumbers.NumberParseException:
-                pass
+            # E.164: the country code is the one prefix of 1-3 digits that is a code (they are prefix-free)
+            for size in (1, 2, 3):
+                if int(national[:size] or 0) in _COUNTRY_CODES:
+                    prefix, national = f"+{national[:size]} ", national[size:]
+                    break
         return prefix + _keep(national, 3, 4) if national else "****"
     if kind == ID_NUMBER:
         return _keep(str(value).strip(), 4, 4)
@@ -279,18 +281,25 @@ def field_access(user: Any, object_type: str, name: str) -> str:
     return _rules(user).get((object_type, name), FieldAccess.EDIT)
 
 
+_SENSITIVE_BY_GENERATION: dict[tuple[str, int], dict[str, SensitiveField]] = {}
+
+
 def _sensitive_now(user: Any, object_type: str) -> dict[str, SensitiveField]:
     memo = _cache(user)
     key = f"sensitive:{object_type}"
     if key not in memo:
-        # admin-marked fields change the security generation too (see ``kith.parties.sensitive``)
-        shared = f"kith.security.sensitive:{object_type}:{_generation(user)}"
-        found = cache.get(shared)
+        # admin-marked fields change the security generation too (see ``kith.parties.sensitive``). Kept in
+        # this process per generation, not in the shared cache: unpickling the entries' lazy labels on
+        # every request cost more than the search they guard.
+        generation = (object_type, _generation(user))
+        found = _SENSITIVE_BY_GENERATION.get(generation)
         if found is None:
             found = sensitive_fields(object_type)
-            cache.set(shared, found, CACHE_SECONDS)
+            if len(_SENSITIVE_BY_GENERATION) > 64:
+                _SENSITIVE_BY_GENERATION.clear()
+            _SENSITIVE_BY_GENERATION[generation] = found
         memo[key] = found
-    return memo[key]  # type: ignore[no-any-return]
+    return memo[key]
 
 
 def _clearance(user: Any) -> bool:
@@ -307,20 +316,46 @@ class Grant:
     expires_at: dt.datetime | None = None
 
 
+def _approved(user: Any) -> list[tuple[Any, ...]]:
+    """All of ``user``'s approved, unexpired access requests, read once per security generation (a
+    decision moves it on: ``access_request_saved``) and kept in the cache: most users have none, and a
+    list page would otherwise ask the database for every request."""
+    memo = _cache(user)
+    if "approved" not in memo:
+        key = f"kith.security.approved:{_generation(user)}:{user.pk}"
+        rows = cache.get(key)
+        if rows is None:
+            rows = list(
+                AccessRequest.objects.filter(
+                    requester_id=user.pk, status=AccessRequestStatus.APPROVED, expires_at__gt=timezone.now()
+                )
+                .order_by("id")
+                .values_list("object_type", "object_id", "id", "fields", "purpose", "expires_at")
+            )
+            cache.set(key, rows, CACHE_SECONDS)
+        memo["approved"] = rows
+    return memo["approved"]  # type: ignore[no-any-return]
+
+
+def access_request_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """An approval, rejection, withdrawal or expiry changes what its requester sees: move the security
+    generation on (every process then reads the requester's grants again)."""
+    if instance.status != AccessRequestStatus.PENDING:
+        from kith.security.services import changed
+
+        changed()
+
+
 def active_grants(user: Any, object_type: str, object_ids: Iterable[int]) -> dict[int, Grant]:
-    """Approved, unexpired access requests of ``user`` for these records (one query)."""
-    ids = sorted({int(i) for i in object_ids if i is not None})
+    """Approved, unexpired access requests of ``user`` for these records."""
+    ids = {int(i) for i in object_ids if i is not None}
     if not ids or not getattr(user, "pk", None):
         return {}
     found: dict[int, Grant] = {}
-    rows = AccessRequest.objects.filter(
-        requester_id=user.pk,
-        object_type=object_type,
-        object_id__in=ids,
-        status=AccessRequestStatus.APPROVED,
-        expires_at__gt=timezone.now(),
-    ).values_list("object_id", "id", "fields", "purpose", "expires_at")
-    for object_id, request_id, names, purpose, expires_at in rows.order_by("id"):
+    now = timezone.now()
+    for kind, object_id, request_id, names, purpose, expires_at in _approved(user):
+        if kind != object_type or object_id not in ids or expires_at is None or expires_at <= now:
+            continue
         names = frozenset(names or [])
         if object_id in found:
             before = found[object_id]

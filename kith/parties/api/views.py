@@ -398,7 +398,7 @@ def _log_search(request: Request, filters: CustomerFilters, rows: list[dict[str,
         request.user,
         AccessKind.SEARCH,
         customer_ids=[row["id"] for row in rows],
-        query=loggable_query(filters.q),
+        query=loggable_query(filters.q, rows),
         filters=shown,
         result_count=len(rows),
     )

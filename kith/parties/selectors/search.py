@@ -425,6 +425,10 @@ def customer_search(
         if exact:
             _attach_contacts(exact)
             return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
+        if Customer.objects.filter(number).exists():
+            # the number of a customer this reader may not see (or filters out): no name, phone or typo
+            # can match a customer number, so the answer is the same empty page, without the text search
+            return SearchPage(rows=[], next_cursor=None, total=0 if with_total else None)
     if filters.q:
         share = visible_share(user, "customer")  # how much of the table the reader sees: plans the text match
         branches = _branches(
@@ -458,9 +462,10 @@ def customer_search(
     return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
 
 
-def loggable_query(q: str) -> str:
+def loggable_query(q: str, rows: list[dict[str, Any]]) -> str:
     """A search text as the access log keeps it: a phone or ID number is encrypted in the tables, so the
-    log keeps what kind of number it was and its last two digits, never the number."""
+    log keeps what kind of number it was and its last two digits, never the number. A customer number
+    (no secret) is kept: it is the number of a customer the search found (``rows``, the page shown)."""
     if not q or "@" in q or not any(ch.isdigit() for ch in q):
         return q
     digits = "".join(ch for ch in q if ch.isdigit())
@@ -471,8 +476,8 @@ def loggable_query(q: str) -> str:
         masked = f"[{_('ID number')} …{key[-2:]}]"
     else:
         return q
-    if " " not in q and Customer.objects.filter(customer_number__in={q, q.upper()}).exists():
-        return q  # it was a customer number, which is no secret
+    if any(str(row.get("customer_number", "")).upper() == q.upper() for row in rows):
+        return q
     return masked
 
 

@@ -100,7 +100,7 @@ def _log_search(
         request.user,
         AccessKind.SEARCH,
         customer_ids=[row["id"] for row in rows],
-        query=loggable_query(filters.q),
+        query=loggable_query(filters.q, rows),
         filters=shown,
         result_count=len(rows),
     )
