@@ -251,56 +251,41 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
     return {**record, "reused": False}
 
 
-def prepare(engine: Engine, *, sample: int, busy: int) -> dict[str, Any]:
-    """Bench user, token, sampled query values and ``busy`` customers with >= 50 timeline entries, read (and
-    topped up where needed) inside Django by ``bench.prepare``."""
-    out = DATA_DIR / f"{engine.name}-samples.json"
+def _in_django(engine: Engine, mode: str, name: str, title: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m bench.prepare MODE --out FILE ARGS`` with the engine's database; its JSON answer."""
+    out = DATA_DIR / f"{engine.name}-{name}.json"
     out.unlink(missing_ok=True)
-    python = str(venv_bin() / "python")
     run_logged(
-        [
-            python,
-            "-m",
-            "bench.prepare",
-            "setup",
-            "--out",
-            str(out),
-            "--sample",
-            str(sample),
-            "--busy",
-            str(busy),
-        ],
+        [str(venv_bin() / "python"), "-m", "bench.prepare", mode, "--out", str(out), *args],
         env=engine.env(),
-        log=DATA_DIR / "logs" / f"{engine.name}-prepare.log",
-        title="bench user, token, sample values and busy customers (bench.prepare setup)",
+        log=DATA_DIR / "logs" / f"{engine.name}-{name}.log",
+        title=f"{title} (bench.prepare {mode})",
         echo=False,
     )
     data: dict[str, Any] = json.loads(out.read_text())
     return data
+
+
+def prepare(engine: Engine, *, sample: int, busy: int) -> dict[str, Any]:
+    """Bench user, token, sampled query values and ``busy`` customers with >= 50 timeline entries, read (and
+    topped up where needed) inside Django by ``bench.prepare``."""
+    return _in_django(
+        engine,
+        "setup",
+        "samples",
+        "bench user, token, sample values and busy customers",
+        "--sample",
+        str(sample),
+        "--busy",
+        str(busy),
+    )
 
 
 def audit_overhead(engine: Engine, *, count: int) -> dict[str, Any]:
     """Create and update p50/p95 through the services with and without the audit trail (bench.prepare)."""
-    out = DATA_DIR / f"{engine.name}-audit.json"
-    out.unlink(missing_ok=True)
-    run_logged(
-        [
-            str(venv_bin() / "python"),
-            "-m",
-            "bench.prepare",
-            "audit-overhead",
-            "--out",
-            str(out),
-            "--count",
-            str(count),
-        ],
-        env=engine.env(),
-        log=DATA_DIR / "logs" / f"{engine.name}-audit.log",
-        title="audit trail overhead on create and update (bench.prepare audit-overhead)",
-        echo=False,
+    return _in_django(
+        engine, "audit-overhead", "audit", "audit trail overhead on create and update", "--count", str(count)
     )
-    data: dict[str, Any] = json.loads(out.read_text())
-    return data
 
 
 def cleanup(engine: Engine, numbers: list[str]) -> None:
