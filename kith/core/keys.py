@@ -102,9 +102,13 @@ def reencrypt(*, indexes: bool = False, progress: Progress | None = None) -> dic
                     stored = dict(zip(names, values, strict=True))
                     changes: dict[str, Any] = {}
                     for name, value in stored.items():
+                        label = by_column[name].label
                         if crypto.is_token(value) and crypto.token_key_id(value) != primary:
-                            label = by_column[name].label
                             changes[name] = crypto.seal(crypto.open_token(value, label), label)
+                            counts[label] += 1
+                        elif value not in (None, "") and not crypto.is_token(value):
+                            # a value left in clear (written before encryption, or around a change)
+                            changes[name] = crypto.seal(str(value), label)
                             counts[label] += 1
                     for index in blind:
                         value = stored[sources[index.source]]
@@ -118,6 +122,10 @@ def reencrypt(*, indexes: bool = False, progress: Progress | None = None) -> dic
                 progress(model._meta.db_table, done, total)
     for json_model, json_field in _json_columns():
         _reencrypt_json(json_model, json_field, primary, counts, progress)
+        for key in sorted(json_field.sealed_keys()):  # values of sealed keys still in clear
+            resealed = reseal_json_key(json_model, json_field.name, key)
+            if resealed:
+                counts[f"{json_model._meta.label_lower}.{json_field.name}.{key}"] += resealed
     from kith.audit.choices import Action
     from kith.audit.services import record_event
 

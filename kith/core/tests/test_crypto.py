@@ -405,3 +405,19 @@ def test_a_sensitive_flag_set_anywhere_starts_the_job_and_the_demo_seals_too(
     with django_capture_on_commit_callbacks(execute=True):
         definition.save()
     assert DBTaskResult.objects.filter(task_path="kith.parties.tasks.reseal_custom_field").exists()
+
+
+def test_reencrypt_also_seals_values_left_in_clear(user: Any, keyring_file: Any, passport: None) -> None:
+    customer = person(user, id_document_number=ID_NUMBER, custom={"passport": "E12345678"})
+    with connection.cursor() as cursor:  # as a write racing a change, or a database restored from before
+        cursor.execute(
+            "UPDATE parties_customer SET id_document_number = %s, custom_data = %s WHERE id = %s",
+            [ID_NUMBER, json.dumps({"passport": "E12345678"}), customer.pk],
+        )
+    counts = keys.reencrypt()
+    assert counts["parties.customer.id_document_number"] == 1
+    assert counts["parties.customer.custom_data.passport"] == 1
+    (stored,) = _raw("parties_customer", customer.pk, "id_document_number")
+    assert crypto.is_token(stored) and crypto.is_token(_raw_custom(customer)["passport"])
+    fresh = Customer.objects.get(pk=customer.pk)
+    assert fresh.id_document_number == ID_NUMBER and fresh.custom_data == {"passport": "E12345678"}
