@@ -128,9 +128,17 @@ AUTH_USER_MODEL = "security.User"
 # --- cache -----------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # clear() removes only keys under KEY_PREFIX (Django's own would empty the whole Redis database)
+    CACHES = {
+        "default": {
+            "BACKEND": "kith.core.cache.PrefixedRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kith",
+        }
+    }
     if "PYTEST_XDIST_WORKER" in os.environ or "PYTEST_VERSION" in os.environ:
-        # tests: a key space of this run and worker, so counters never meet another run's or worker's
+        # tests: a key space of this run and worker, so counters never meet another run's or worker's and
+        # a test's cache.clear() leaves the other worker's alone
         CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{secrets.token_hex(4)}"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kith"}}

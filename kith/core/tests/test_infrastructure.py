@@ -64,3 +64,38 @@ def test_nightly_statistics_job_is_registered_and_runs():
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
             assert cursor.fetchone()[0] == 1
+
+
+def test_redis_cache_clear_leaves_other_key_spaces():
+    """Two Kith processes (or test workers) share one Redis: clearing one's cache must not empty the
+    other's counters, nor another program's keys (Django's own clear() runs FLUSHDB)."""
+    import redis
+
+    from kith.core.cache import PrefixedRedisCache
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    raw = redis.Redis.from_url(url)
+    try:
+        raw.ping()
+    except redis.RedisError as error:
+        message = f"no Redis at {url} ({error}): start redis-server to run this test"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    run = uuid.uuid4().hex
+    mine = PrefixedRedisCache(url, {"KEY_PREFIX": f"mine-{run}"})
+    theirs = PrefixedRedisCache(url, {"KEY_PREFIX": f"theirs-{run}"})
+    foreign = f"other-program-{run}"
+    raw.set(foreign, b"1", ex=60)
+    try:
+        mine.set_many({f"k{n}": n for n in range(2500)}, 60)  # more than one scan batch
+        theirs.set("k1", "kept", 60)
+        assert mine.get("k2499") == 2499
+        assert mine.clear() is True
+        assert mine.get_many(["k0", "k1", "k2499"]) == {}
+        assert theirs.get("k1") == "kept"
+        assert raw.get(foreign) == b"1"
+        assert mine.clear() is False  # nothing left to remove
+    finally:
+        theirs.clear()
+        raw.delete(foreign)
