@@ -18,8 +18,8 @@ _GLOB_SPECIALS = re.compile(r"([*?\[\]\\])")
 class PrefixedRedisCache(RedisCache):
     batch_size = 1000
 
-    def clear(self) -> bool:
-        client: Any = self._cache.get_client(None, write=True)
+    def clear(self) -> bool:  # type: ignore[override]  # Django's returns the same bool
+        client: Any = self._cache.get_client(None, write=True)  # type: ignore[attr-defined]
         pattern = _GLOB_SPECIALS.sub(r"\\\1", self.key_prefix) + ":*"
         removed = 0
         batch: list[bytes] = []
