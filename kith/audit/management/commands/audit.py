@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kith.audit import chain, registry
-from kith.audit.exports import write_csv
+from kith.audit.exports import opened_entries, write_csv
 from kith.audit.selectors import AuditFilters, entries_for_export
 
 
@@ -26,7 +25,10 @@ class Command(BaseCommand):
             default="",
             help="SEQ:HASH printed by an earlier run; fails if that entry is gone or differs (catches a cut tail).",
         )
-        export = sub.add_parser("export", help="Write entries as CSV (to stdout or --output).")
+        export = sub.add_parser(
+            "export",
+            help="Write entries as CSV (to stdout or --output), encrypted values opened with the keyring.",
+        )
         export.add_argument("--output", "-o", default="-")
         for name in ("actor", "action", "object-type", "object-id", "source", "date-from", "date-to"):
             export.add_argument(f"--{name}", default="")
@@ -82,9 +84,10 @@ class Command(BaseCommand):
         )
         if filters.errors:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in filters.errors.items()))
-        rows = entries_for_export(filters)
+        # the operator holds the keyring and is the data controller: values are opened, not masked
+        rows = opened_entries(entries_for_export(filters))
         if options["output"] == "-":
-            write_csv(sys.stdout, rows)
+            write_csv(self.stdout, rows)
         else:
             with open(options["output"], "w", newline="", encoding="utf-8") as handle:
                 write_csv(handle, rows)
