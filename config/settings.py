@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kith.accounts",
     "kith.privacy",
     "kith.backups",
+    "kith.jobs",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +287,11 @@ KITH_DEFAULT_REGION = os.environ.get("KITH_DEFAULT_REGION", "US")
 KITH_CUSTOMER_NUMBER_PATTERN = os.environ.get("KITH_CUSTOMER_NUMBER_PATTERN", "C{year}{seq:06}")
 # an approved access request to a customer's sensitive fields lasts this many hours (kith.security)
 KITH_ACCESS_GRANT_HOURS = int(os.environ.get("KITH_ACCESS_GRANT_HOURS", "24"))
+
+# --- background jobs (kith.jobs) -------------------------------------------------------------------
+# files jobs produce (exports, error reports): private folder; deleted KITH_JOB_FILE_DAYS after the job
+KITH_JOBS_DIR = Path(os.environ.get("KITH_JOBS_DIR") or INSTANCE_DIR / "jobs")
+KITH_JOB_FILE_DAYS = int(os.environ.get("KITH_JOB_FILE_DAYS", "7"))
 
 # --- backups (kith.backups) -------------------------------------------------------------------------
 # folder of `kith backup` files and their manifests; the daily job (run by `kith schedule`, which

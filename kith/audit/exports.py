@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from kith.audit.models import AuditEntry
 from kith.core.crypto import reveal_changes
+from kith.core.exports import safe_cell
 
 HEADER = (
     "seq",
@@ -32,14 +33,6 @@ HEADER = (
     "prev_hash",
     "hash",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def row_of(entry: AuditEntry) -> list[str]:

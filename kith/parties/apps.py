@@ -9,11 +9,14 @@ class PartiesConfig(AppConfig):
 
     def ready(self) -> None:
         from kith.core import schedule, search, timeline
+        from kith.jobs import registry as jobs
         from kith.parties.choices import InteractionKind
         from kith.parties.models import Customer
+        from kith.parties.services.exports import JOB_KIND, run_customer_export
         from kith.parties.tasks import enqueue_anniversary_digest
         from kith.security import rules
 
+        jobs.register(JOB_KIND, _("Customer export"), run_customer_export)
         rules.register_object_type(
             "customer",
             _("customers"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kith.parties.views import customer_access, customer_page, customers, home, settings
+from kith.parties.views import customer_access, customer_page, customers, exports, home, settings
 
 app_name = "parties"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("anniversaries/", home.anniversaries, name="anniversaries"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_create, name="customer_create"),
+    path("customers/export/", exports.customer_export, name="customer_export"),
     path("customers/autocomplete/", customers.customer_autocomplete, name="customer_autocomplete"),
     path(customer, customer_page.customer_detail, name="customer_detail"),
     path(f"{customer}edit/", customers.customer_edit, name="customer_edit"),

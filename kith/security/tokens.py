@@ -48,6 +48,7 @@ AREAS: dict[str, Area] = {
         Area("audit", gettext_lazy("Audit trail and access statistics"), "audit"),
         Area("privacy", gettext_lazy("Privacy: consents, exports, erasure"), "privacy"),
         Area("access", gettext_lazy("Access control: roles, teams, access requests"), "security"),
+        Area("jobs", gettext_lazy("Background jobs: progress, results and files"), "jobs"),
     )
 }
 _BY_APP = {a.app: a.code for a in AREAS.values()}
@@ -69,10 +70,13 @@ def area_of_view(view: Any) -> str | None:
 
 
 def needed_scope(view: Any, method: str) -> str | None:
+    """``<area>:read`` for GET/HEAD/OPTIONS, else ``<area>:write``, unless the view names the level of a
+    method (``token_levels = {"POST": "read"}``: an export is asked for with a POST but only reads)."""
     area = area_of_view(view)
     if area is None:
         return None
-    return f"{area}:{'read' if method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
+    level = getattr(view, "token_levels", {}).get(method)
+    return f"{area}:{level or ('read' if method in ('GET', 'HEAD', 'OPTIONS') else 'write')}"
 
 
 def digest(key: str) -> str:

@@ -9,6 +9,7 @@ app_name = "parties-api"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
+    path("customers/export/", views.CustomerExportView.as_view(), name="customer-export"),
     path("customers/<str:number>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("customers/<str:number>/archive/", views.CustomerArchiveView.as_view(), name="customer-archive"),
     path(

@@ -36,6 +36,7 @@ from kith.core import timeline
 from kith.core.api import FastJSONParser
 from kith.core.api_views import ErrorSerializer, KithAPIView, validated
 from kith.core.models import TimelineEntry
+from kith.jobs.api.serializers import JobSerializer
 from kith.parties import services
 from kith.parties.api import serializers as s
 from kith.parties.choices import (
@@ -65,11 +66,11 @@ from kith.parties.selectors.records import (
 )
 from kith.parties.selectors.search import CustomerFilters, customer_search, loggable_query
 from kith.parties.sensitive import redact_anniversaries
-from kith.parties.services import access, numbering
+from kith.parties.services import access, exports, numbering
 from kith.parties.services import catalogues as catalogue_services
 from kith.security import masking
 from kith.security.access_requests import note_sensitive_view
-from kith.security.rules import can_administer_catalogues, is_signed_in
+from kith.security.rules import EXPORT, can_administer_catalogues, is_signed_in, require_permission
 
 ROW_COLUMNS = {"primary_phone": "phones", "primary_email": "emails"}
 
@@ -1225,3 +1226,76 @@ class NumberPatternView(KithAPIView):
         with transaction.atomic():
             numbering.set_pattern(data["pattern"])
         return Response(self._body())
+
+
+class CustomerExportRequestSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=list(exports.FORMATS), default="csv")
+    columns = serializers.ListField(
+        child=serializers.CharField(max_length=80),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy(
+            "Column keys (see GET); default: number, name, kind, status, owner, phones, emails."
+        ),
+    )
+    filters = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy(
+            "The list's filters: q, kind, status, owner, category, tag, role, cf_<key> ..."
+        ),
+    )
+
+
+class CustomerExportView(KithAPIView):
+    """An export only reads: a token with customers:read may ask for one."""
+
+    token_levels = {"POST": "read"}
+
+    @extend_schema(
+        operation_id="customers_export_columns",
+        summary="The columns and formats an export may use",
+        responses={
+            200: inline_serializer(
+                "ExportOptions",
+                {
+                    "formats": serializers.ListField(child=serializers.CharField()),
+                    "columns": serializers.ListField(child=serializers.DictField()),
+                    "default_columns": serializers.ListField(child=serializers.CharField()),
+                },
+            ),
+            **_errors(401, 403),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        require_permission(request.user, "customer", EXPORT)
+        return Response(
+            {
+                "formats": list(exports.FORMATS),
+                "columns": [{"key": key, "label": label} for key, label in exports.export_columns()],
+                "default_columns": list(exports.DEFAULT_COLUMNS),
+            }
+        )
+
+    @extend_schema(
+        operation_id="customers_export",
+        summary="Export the customers the filters select, as a background job",
+        description=gettext_lazy(
+            "Answers 202 with the job; poll its url for progress and fetch file_url when it has finished. "
+            "Permissions, visibility and masking apply as in the list; the export is logged."
+        ),
+        request=CustomerExportRequestSerializer,
+        responses={202: JobSerializer, **_errors(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(CustomerExportRequestSerializer, request.data)
+        job = exports.start_customer_export(
+            actor=request.user,
+            filters=data.get("filters") or {},
+            file_format=data["format"],
+            columns=data.get("columns") or None,
+            source="api",
+        )
+        return Response(
+            JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )

@@ -21,3 +21,10 @@ def phone(e164: str) -> str:
 @register.filter
 def can_administer(user: Any) -> bool:
     return can_administer_catalogues(user)
+
+
+@register.filter
+def can_export_customers(user: Any) -> bool:
+    from kith.security.rules import EXPORT, has_permission
+
+    return has_permission(user, "customer", EXPORT)

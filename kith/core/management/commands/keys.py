@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kith.core import keys
+from kith.core import console, keys
 
 
 def _bar(table: str, done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(1, total)
-    sys.stderr.write(f"\r{table:<20} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+    console.bar(table, done, total)
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""``kith schedule``: enqueue the daily jobs that are due (``--loop`` keeps checking every minute)."""
+"""``kith schedule``: enqueue the daily jobs that are due, queue again the jobs whose worker died, delete
+expired job files (``--loop`` keeps checking every minute)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,14 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="Keep running, checking every minute.")
 
     def handle(self, *args: Any, loop: bool = False, **options: Any) -> None:
+        from kith.jobs.services import purge_files, recover_stale
+
         while True:
             for name in run_due():
                 self.stdout.write(f"enqueued {name}")
+            for job_id in recover_stale():  # jobs whose worker died: queued again
+                self.stdout.write(f"job {job_id}: its worker stopped; queued again")
+            purge_files()
             if not loop:
                 return
             close_old_connections()

@@ -16,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls of the queue.")
 
     def handle(self, *args: Any, batch: bool = False, interval: float = 1.0, **options: Any) -> None:
+        from kith.jobs.services import recover_stale
+
+        for job_id in recover_stale():
+            self.stdout.write(f"job {job_id}: its worker stopped; queued again")
         extra = ["--batch"] if batch else []
         call_command(
             "db_worker", "--queue-name", "*", "--interval", str(interval), "--no-startup-delay", *extra

@@ -1,0 +1,44 @@
+"""Kinds of background job: each domain registers its runner once (``AppConfig.ready``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from kith.jobs.models import Job
+    from kith.jobs.services import Progress
+
+Runner = Callable[["Job", "Progress"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    code: str
+    label: Promise | str
+    run: Runner
+
+
+_kinds: dict[str, JobKind] = {}
+
+
+def register(code: str, label: Promise | str, run: Runner) -> None:
+    """``run(job, progress)`` does the work and returns the result (JSON); it reports rows through
+    ``progress`` and writes its file (if any) to ``progress.work_file(suffix)``. It must be safe to run again
+    from the start: a job whose worker died is run again, and only a finished run's file is kept."""
+    _kinds[code] = JobKind(code, label, run)
+
+
+def kind(code: str) -> JobKind:
+    try:
+        return _kinds[code]
+    except KeyError:
+        raise LookupError(f"unknown job kind {code!r}") from None
+
+
+def label_of(code: str) -> Promise | str:
+    found = _kinds.get(code)
+    return found.label if found else code
