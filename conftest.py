@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+SHARED_DATA = Path(
+    os.environ.get("KITH_SHARED_DATA") or Path(__file__).resolve().parent.parent / "shared" / "data"
+)
+
+
+@pytest.fixture(scope="session")
+def formats() -> Path:
+    """The sample exports of other systems in ../shared/data/formats (``KITH_SHARED_DATA`` overrides the
+    data folder): skipped with a message when the folder is missing, except in CI (a failure)."""
+    folder = SHARED_DATA / "formats"
+    if not folder.is_dir():
+        message = f"the sample export files are not there ({folder}); they come with the shared data folder"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
 
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]

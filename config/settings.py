@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
     # "kind" names several choice sets (customer, interaction, special date): name each enum once.
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "kith.parties.choices.CustomerKind",
+        "ImportActionEnum": "kith.parties.imports.services.ACTIONS",
         "InteractionKindEnum": "kith.parties.choices.InteractionKind",
         "SpecialDateKindEnum": "kith.parties.choices.SpecialDateKind",
         "KindScopeEnum": "kith.parties.choices.KindScope",

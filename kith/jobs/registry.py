@@ -20,16 +20,18 @@ class JobKind:
     code: str
     label: Promise | str
     run: Runner
+    # a template the job page includes under the progress (the result in the domain's words, its actions)
+    result_template: str = ""
 
 
 _kinds: dict[str, JobKind] = {}
 
 
-def register(code: str, label: Promise | str, run: Runner) -> None:
+def register(code: str, label: Promise | str, run: Runner, *, result_template: str = "") -> None:
     """``run(job, progress)`` does the work and returns the result (JSON); it reports rows through
     ``progress`` and writes its file (if any) to ``progress.work_file(suffix)``. It must be safe to run again
     from the start: a job whose worker died is run again, and only a finished run's file is kept."""
-    _kinds[code] = JobKind(code, label, run)
+    _kinds[code] = JobKind(code, label, run, result_template)
 
 
 def kind(code: str) -> JobKind:
@@ -37,6 +39,11 @@ def kind(code: str) -> JobKind:
         return _kinds[code]
     except KeyError:
         raise LookupError(f"unknown job kind {code!r}") from None
+
+
+def result_template(code: str) -> str:
+    found = _kinds.get(code)
+    return found.result_template if found else ""
 
 
 def label_of(code: str) -> Promise | str:

@@ -92,10 +92,15 @@ class Progress:
         if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise Cancelled
 
-    def work_file(self, suffix: str) -> Path:
-        """The file this run writes; it becomes the job's file only when the run succeeds."""
-        path = jobs_dir() / f"job-{self.job.pk}-try{self.job.attempts}{suffix}.part"
-        path.unlink(missing_ok=True)
+    def work_file(self, suffix: str, *, resumable: bool = False) -> Path:
+        """The file this run writes; it becomes the job's file only when the run succeeds. A ``resumable``
+        one is the same file for every attempt (a resumed run goes on with what the last one committed);
+        otherwise each attempt starts a new one."""
+        if resumable:
+            path = jobs_dir() / f"job-{self.job.pk}{suffix}.part"
+        else:
+            path = jobs_dir() / f"job-{self.job.pk}-try{self.job.attempts}{suffix}.part"
+            path.unlink(missing_ok=True)
         path.touch(mode=0o600)
         self._work_files.append(path)
         return path
@@ -258,12 +263,15 @@ def recover_stale(now: dt.datetime | None = None) -> list[int]:
             ):
                 requeued.append(pk)
                 transaction.on_commit(functools.partial(run_job.enqueue, pk))
-    for path in jobs_dir().glob("job-*.part"):  # work files of runs that will not finish
+    for path in jobs_dir().glob("job-*.part"):
+        # an attempt's own file is garbage once that attempt stopped running; a resumable one while its
+        # job is unfinished is what the next attempt goes on with
         try:
-            job_id = int(path.name.split("-")[1])
+            job_id = int(path.name.split("-")[1].split(".")[0])
         except (IndexError, ValueError):
             continue
-        if not Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).exists():
+        alive = (JobStatus.RUNNING,) if "-try" in path.name else UNFINISHED
+        if not Job.objects.filter(pk=job_id, status__in=alive).exists():
             path.unlink(missing_ok=True)
     return requeued
 

@@ -20,6 +20,7 @@ def _job(request: HttpRequest, pk: int) -> Job:
     if job is None:
         raise Http404
     job.kind_label = registry.label_of(job.kind)  # type: ignore[attr-defined]
+    job.result_template = registry.result_template(job.kind)  # type: ignore[attr-defined]
     return job
 
 

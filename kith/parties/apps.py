@@ -11,12 +11,16 @@ class PartiesConfig(AppConfig):
         from kith.core import schedule, search, timeline
         from kith.jobs import registry as jobs
         from kith.parties.choices import InteractionKind
+        from kith.parties.imports import services as imports
         from kith.parties.models import Customer
-        from kith.parties.services.exports import JOB_KIND, run_customer_export
+        from kith.parties.services import exports
         from kith.parties.tasks import enqueue_anniversary_digest
         from kith.security import rules
 
-        jobs.register(JOB_KIND, _("Customer export"), run_customer_export)
+        jobs.register(exports.JOB_KIND, _("Customer export"), exports.run_customer_export)
+        result = "parties/_import_result.html"
+        jobs.register(imports.JOB_KIND, _("Customer import"), imports.run_import, result_template=result)
+        jobs.register(imports.UNDO_KIND, _("Undo of an import"), imports.run_undo, result_template=result)
         rules.register_object_type(
             "customer",
             _("customers"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kith.parties.views import customer_access, customer_page, customers, exports, home, settings
+from kith.parties.views import customer_access, customer_page, customers, exports, home, imports, settings
 
 app_name = "parties"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_create, name="customer_create"),
     path("customers/export/", exports.customer_export, name="customer_export"),
+    path("customers/import/", imports.import_upload, name="import_upload"),
+    path("customers/import/<str:upload>/", imports.import_map, name="import_map"),
+    path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
     path("customers/autocomplete/", customers.customer_autocomplete, name="customer_autocomplete"),
     path(customer, customer_page.customer_detail, name="customer_detail"),
     path(f"{customer}edit/", customers.customer_edit, name="customer_edit"),

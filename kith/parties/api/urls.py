@@ -10,6 +10,9 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
     path("customers/export/", views.CustomerExportView.as_view(), name="customer-export"),
+    path("customers/imports/", views.ImportView.as_view(), name="customer-import"),
+    path("customers/imports/preview/", views.ImportPreviewView.as_view(), name="customer-import-preview"),
+    path("customers/imports/<int:pk>/undo/", views.ImportUndoView.as_view(), name="customer-import-undo"),
     path("customers/<str:number>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("customers/<str:number>/archive/", views.CustomerArchiveView.as_view(), name="customer-archive"),
     path(

@@ -25,7 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import FormParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,6 +46,7 @@ from kith.parties.choices import (
     KindScope,
     SpecialDateKind,
 )
+from kith.parties.imports import services as imports
 from kith.parties.models import (
     Category,
     Customer,
@@ -1298,4 +1299,131 @@ class CustomerExportView(KithAPIView):
         )
         return Response(
             JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text=gettext_lazy("The file (CSV, XLSX or vCard)."))
+    upload = serializers.CharField(
+        required=False, help_text=gettext_lazy("Or the upload id a preview answered with (the same file).")
+    )
+    filename = serializers.CharField(required=False, max_length=200)
+    mapping = serializers.JSONField(
+        required=False,
+        help_text=gettext_lazy("{column: target}; default: recognised from the columns (see the preview)."),
+    )
+    exact = serializers.ChoiceField(choices=list(imports.ACTIONS), default=imports.UPDATE)
+    fuzzy = serializers.ChoiceField(choices=list(imports.ACTIONS), default=imports.SKIP)
+    threshold = serializers.IntegerField(min_value=50, max_value=100, default=imports.DEFAULT_THRESHOLD)
+    default_kind = serializers.ChoiceField(choices=["", "person", "company"], default="")
+    dry_run = serializers.BooleanField(default=False)
+
+
+def _import_options(request: Request, data: dict[str, Any]) -> tuple[str, str, imports.Options]:
+    upload = data.get("upload") or ""
+    filename = data.get("filename") or ""
+    if data.get("file") is not None:
+        filename = filename or data["file"].name
+        upload = imports.save_upload(data["file"].chunks(), filename=filename)
+    if not upload:
+        raise _bad("file", _("Send the file, or the upload id of a preview."))
+    mapping = data.get("mapping")
+    if mapping is not None and not (
+        isinstance(mapping, dict) and all(isinstance(v, str) for v in mapping.values())
+    ):
+        raise _bad("mapping", _("Give an object of column names to targets."))
+    options = imports.Options(
+        mapping=dict(mapping or {}),
+        rules={"exact": data["exact"], "fuzzy": data["fuzzy"]},
+        threshold=data["threshold"],
+        dry_run=data["dry_run"],
+        default_kind=data["default_kind"],
+    )
+    if not options.mapping or not options.default_kind:
+        first = imports.preview(actor=request.user, upload=upload, filename=filename, limit=0)
+        options.mapping = options.mapping or first.mapping
+        options.default_kind = options.default_kind or first.default_kind
+    return upload, filename, options
+
+
+class ImportPreviewView(KithAPIView):
+    token_levels = {"POST": "read"}  # reads a file, saves nothing
+    parser_classes = [MultiPartParser, FastJSONParser]
+
+    @extend_schema(
+        operation_id="customers_import_preview",
+        summary="How a file would be read and what would happen to its first rows (nothing is saved)",
+        request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
+        responses={200: OpenApiTypes.OBJECT, **_errors(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(ImportRequestSerializer, request.data)
+        upload, filename, options = _import_options(request, data)
+        result = imports.preview(actor=request.user, upload=upload, filename=filename, options=options)
+        table = result.table
+        return Response(
+            {
+                "upload": upload,
+                "format": table.format,
+                "encoding": table.encoding,
+                "delimiter": table.delimiter,
+                "columns": table.columns,
+                "preset": result.preset,
+                "mapping": result.mapping,
+                "rows": [
+                    {
+                        "row": outcome.row,
+                        "action": outcome.action,
+                        "match": outcome.match,
+                        "customer_number": outcome.customer.customer_number
+                        if outcome.customer is not None and outcome.action != "created"
+                        else None,
+                        "errors": outcome.errors,
+                    }
+                    for _raw, outcome in result.rows
+                ],
+            }
+        )
+
+
+class ImportView(KithAPIView):
+    parser_classes = [MultiPartParser, FastJSONParser]
+
+    @extend_schema(
+        operation_id="customers_import",
+        summary="Import customers from a file, as a background job",
+        description=gettext_lazy(
+            "Answers 202 with the job. Rows are matched (number, phone, email, then name) and skipped, updated, "
+            "merged or created by the rules; rejected rows are the job's file. dry_run checks without saving."
+        ),
+        request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
+        responses={202: JobSerializer, **_errors(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(ImportRequestSerializer, request.data)
+        upload, filename, options = _import_options(request, data)
+        job = imports.start_import(
+            actor=request.user, upload=upload, filename=filename, options=options, source="api"
+        )
+        return Response(
+            JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ImportUndoView(KithAPIView):
+    @extend_schema(
+        operation_id="customers_import_undo",
+        summary="Undo an import as a whole (while none of its customers changed since), as a background job",
+        request=None,
+        responses={202: JobSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        from kith.jobs.selectors import job_for
+
+        job = job_for(request.user, pk)
+        if job is None or job.kind != imports.JOB_KIND:
+            raise exceptions.NotFound()
+        undo = imports.start_undo(actor=request.user, job=job, source="api")
+        return Response(
+            JobSerializer(undo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
         )

@@ -9,6 +9,7 @@ from kith.parties.models.catalogues import (
     Tag,
 )
 from kith.parties.models.customers import Address, Customer, CustomerNumberSequence, Email, Phone
+from kith.parties.models.imports import ImportChange
 from kith.parties.models.records import Interaction, Relationship, SpecialDate
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Customer",
     "CustomerNumberSequence",
     "Email",
+    "ImportChange",
     "Interaction",
     "PartyRole",
     "Phone",

@@ -28,3 +28,10 @@ def can_export_customers(user: Any) -> bool:
     from kith.security.rules import EXPORT, has_permission
 
     return has_permission(user, "customer", EXPORT)
+
+
+@register.filter
+def can_import_customers(user: Any) -> bool:
+    from kith.security.rules import IMPORT, has_permission
+
+    return has_permission(user, "customer", IMPORT)

@@ -1,0 +1,966 @@
+"""Importing customers: a file (CSV, XLSX, vCard) is read with a column mapping, each row is matched against
+the customers that exist and then skipped, updated, merged or created, through the customer services (so
+every rule, field-level check, permission and audit entry applies, with source "import").
+
+Matching, per row:
+- exact: the customer number, any phone (compared through its blind index, in any format) or any email
+  (case-insensitively); two different customers matching one row make the row ambiguous (rejected);
+- fuzzy (when nothing matched exactly): the name (with the company, when the row has one) compared with
+  ``rapidfuzz`` against the customers the search finds for it; the best score at or above the threshold
+  (0-100, default 90) is a match.
+The rule for each kind of match is one of ``skip``, ``update`` (the file's non-empty values replace the
+customer's; phones, emails, addresses, tags, categories and roles are added), ``merge`` (only empty fields
+are filled; lists are added to) or ``create`` (a new customer all the same). A row that matches nothing is
+created.
+
+A run is a background job (``kith.jobs``): rows are applied in batches, each batch in one transaction with
+the job's checkpoint, so a worker killed mid-import resumes after the last committed batch: no row is applied
+twice or half. Rejected rows go to an error file (the row as read, plus the reason), which is the job's file.
+A dry run does the same work row by row in savepoints it rolls back, and reports what would happen.
+
+Every customer an import created or changed is recorded (``ImportChange``, with the values before an
+update, encrypted), so an import can be undone as a whole while none of those customers changed since.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kith.audit.context import audit_context
+from kith.core.crypto import open_token, seal
+from kith.core.errors import ConflictError, DeleteRefused
+from kith.core.exports import safe_cell
+from kith.core.readers import ReadError, Table, open_table
+from kith.jobs import services as jobs
+from kith.jobs.models import Job, JobStatus
+from kith.parties import services as customers
+from kith.parties.imports import presets
+from kith.parties.imports.records import to_record
+from kith.parties.models import (
+    Category,
+    Customer,
+    CustomFieldDefinition,
+    Email,
+    ImportChange,
+    PartyRole,
+    Phone,
+    RelationshipType,
+)
+from kith.parties.selectors.search import CustomerFilters, customer_search
+from kith.parties.services.contact_points import normalise_email, normalise_phone
+from kith.security.rules import IMPORT, require_permission
+
+JOB_KIND = "customers.import"
+UNDO_KIND = "customers.import_undo"
+SKIP, UPDATE, MERGE, CREATE = "skip", "update", "merge", "create"
+ACTIONS = (SKIP, UPDATE, MERGE, CREATE)
+DEFAULT_RULES = {"exact": UPDATE, "fuzzy": SKIP}
+DEFAULT_THRESHOLD = 90
+BATCH = 200
+PREVIEW_ROWS = 20
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+_UPLOAD_NAME = re.compile(r"\A[0-9a-f]{32}\.(csv|txt|tsv|xlsx|vcf)\Z")
+_SCALARS = (
+    "display_name",
+    "given_name",
+    "family_name",
+    "legal_name",
+    "gender",
+    "birth_date",
+    "status",
+    "source",
+    "industry",
+    "founded_date",
+    "registration_number",
+)
+_BEFORE_LABEL = "parties.importchange.before"
+
+
+# --- uploads --------------------------------------------------------------------------------------------
+
+
+def uploads_dir() -> Path:
+    folder = jobs.jobs_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def save_upload(chunks: Iterable[bytes], *, filename: str) -> str:
+    """Store an uploaded file (streamed) for the import; return its name in the uploads folder."""
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    if suffix not in {"csv", "txt", "tsv", "xlsx", "vcf"}:
+        raise ValidationError({"file": [_("Choose a CSV, XLSX or vCard (.vcf) file.")]})
+    name = f"{secrets.token_hex(16)}.{suffix}"
+    path = uploads_dir() / name
+    size = 0
+    with path.open("xb") as handle:
+        path.chmod(0o600)
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                handle.close()
+                path.unlink(missing_ok=True)
+                raise ValidationError({"file": [_("The file is larger than 512 MB.")]})
+            handle.write(chunk)
+    if size == 0:
+        path.unlink(missing_ok=True)
+        raise ValidationError({"file": [_("The file is empty.")]})
+    return name
+
+
+def upload_path(name: str) -> Path:
+    if not _UPLOAD_NAME.match(name or ""):
+        raise ValidationError({"file": [_("Upload the file again.")]})
+    path = uploads_dir() / name
+    if not path.exists():
+        raise ValidationError(
+            {"file": [_("The uploaded file is gone (files are kept a few days); upload it again.")]}
+        )
+    return path
+
+
+def read_upload(name: str, *, filename: str = "") -> Table:
+    try:
+        return open_table(upload_path(name), filename=filename)
+    except ReadError as exc:
+        raise ValidationError({"file": [str(exc)]}) from exc
+
+
+# --- options ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    mapping: dict[str, str]
+    rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    threshold: int = DEFAULT_THRESHOLD
+    dry_run: bool = False
+    default_kind: str = ""
+    owner_id: int | None = None
+
+    def as_params(self) -> dict[str, Any]:
+        return {
+            "mapping": self.mapping,
+            "rules": self.rules,
+            "threshold": self.threshold,
+            "dry_run": self.dry_run,
+            "default_kind": self.default_kind,
+            "owner_id": self.owner_id,
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Options:
+        return cls(
+            mapping=dict(params.get("mapping") or {}),
+            rules={**DEFAULT_RULES, **(params.get("rules") or {})},
+            threshold=int(params.get("threshold") or DEFAULT_THRESHOLD),
+            dry_run=bool(params.get("dry_run")),
+            default_kind=str(params.get("default_kind") or ""),
+            owner_id=params.get("owner_id"),
+        )
+
+
+def check_options(options: Options, columns: list[str]) -> None:
+    """One ValidationError keyed by field (``mapping.<column>``, ``rules.exact`` ...) for bad options."""
+    errors: dict[str, list[str]] = {}
+    custom_keys = set(CustomFieldDefinition.objects.filter(is_active=True).values_list("key", flat=True))
+    type_codes = set(RelationshipType.objects.filter(is_active=True).values_list("code", flat=True))
+    for column, target in options.mapping.items():
+        if column not in columns:
+            errors[f"mapping.{column}"] = [_("The file has no such column.")]
+        elif target and not presets.is_valid_target(target):
+            errors[f"mapping.{column}"] = [_("Unknown field “%(target)s”.") % {"target": target}]
+        elif target.startswith("custom:") and target[7:] not in custom_keys:
+            errors[f"mapping.{column}"] = [_("There is no custom field “%(key)s”.") % {"key": target[7:]}]
+        elif target.startswith("related:") and target[8:] not in type_codes:
+            errors[f"mapping.{column}"] = [
+                _("There is no relationship type “%(code)s”.") % {"code": target[8:]}
+            ]
+    if not any(options.mapping.values()):
+        errors["mapping"] = [_("Map at least one column to a field.")]
+    for rule in ("exact", "fuzzy"):
+        if options.rules.get(rule) not in ACTIONS:
+            errors[f"rules.{rule}"] = [_("Choose skip, update, merge or create.")]
+    if not 50 <= options.threshold <= 100:
+        errors["threshold"] = [_("Between 50 and 100.")]
+    if options.default_kind not in ("", "person", "company"):
+        errors["default_kind"] = [_("Choose person or company.")]
+    if (
+        options.owner_id is not None
+        and not get_user_model().objects.filter(pk=options.owner_id, is_active=True).exists()
+    ):
+        errors["owner_id"] = [_("Choose an active user as account manager.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- one row ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    row: int
+    action: str  # created, updated, merged, skipped, rejected
+    customer: Customer | None = None
+    match: str = ""  # how it matched: "number", "phone", "email", "name 93"
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{k}: {v}" if k != "__all__" else v for k, v in self.errors.items())
+
+
+class _Rejected(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+
+
+def _flat_errors(exc: ValidationError) -> dict[str, str]:
+    if hasattr(exc, "error_dict"):
+        return {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+    return {"__all__": " ".join(str(m) for m in exc.messages)}
+
+
+class _Catalogue:
+    """Names in the file resolved to categories, roles, relationship types and owners (cached per run)."""
+
+    def __init__(self) -> None:
+        self.categories = {c.name.casefold(): c.pk for c in Category.objects.filter(is_active=True)}
+        self.categories.update({c.path.casefold(): c.pk for c in Category.objects.filter(is_active=True)})
+        self.roles = {r.name.casefold(): r.pk for r in PartyRole.objects.all()}
+        self.roles.update({r.code.casefold(): r.pk for r in PartyRole.objects.all()})
+        self.types = {t.code: t for t in RelationshipType.objects.filter(is_active=True)}
+        self.owners: dict[str, int | None] = {}
+
+    def owner(self, text: str) -> int | None:
+        key = text.strip().casefold()
+        if key not in self.owners:
+            users = get_user_model().objects.filter(is_active=True)
+            found = (
+                users.filter(Q(username__iexact=key) | Q(email__iexact=key))
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if found is None:
+                for user in users.only("pk", "first_name", "last_name", "username"):
+                    if str(user).casefold() == key or user.get_full_name().casefold() == key:
+                        found = user.pk
+                        break
+            self.owners[key] = found
+        return self.owners[key]
+
+
+def _name_of(record: dict[str, Any]) -> str:
+    if record.get("display_name"):
+        return str(record["display_name"])
+    person = " ".join(p for p in (record.get("given_name"), record.get("family_name")) if p)
+    return person or str(record.get("legal_name") or record.get("company_name") or "")
+
+
+def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
+    found: dict[int, str] = {}
+    number = str(record.get("customer_number") or "").strip()
+    if number:
+        for pk in Customer.objects.filter(customer_number=number).values_list("pk", flat=True):
+            found.setdefault(pk, "number")
+    indexes = []
+    index_field: Any = Phone._meta.get_field("number_index")
+    for phone in record.get("phones") or []:
+        try:
+            e164, _national = normalise_phone(str(phone.get("number") or ""), region=region or None)
+        except ValidationError:
+            continue
+        indexes.append(index_field.index_of(e164))
+    if indexes:
+        for pk in Phone.objects.filter(number_index__in=indexes).values_list("customer_id", flat=True):
+            found.setdefault(pk, "phone")
+    keys = []
+    for email in record.get("emails") or []:
+        try:
+            keys.append(normalise_email(str(email.get("address") or ""))[1])
+        except ValidationError:
+            continue
+    if keys:
+        for pk in Email.objects.filter(address_key__in=keys).values_list("customer_id", flat=True):
+            found.setdefault(pk, "email")
+    if not found:
+        return set(), ""
+    return set(found), found[next(iter(found))]
+
+
+def _fuzzy_match(actor: Any, record: dict[str, Any], threshold: int) -> tuple[int | None, int]:
+    """The customer (of those ``actor`` sees) whose name is closest to the record's, when the score (0-100,
+    word order ignored) reaches ``threshold``."""
+    from rapidfuzz import fuzz
+
+    name = _name_of(record)
+    if len(name.strip()) < 2:
+        return None, 0
+    try:
+        page = customer_search(user=actor, filters=CustomerFilters(q=name), limit=10)
+    except ValidationError:
+        return None, 0
+    best, best_score = None, 0
+    for row in page.rows:
+        score = int(fuzz.token_sort_ratio(name.casefold(), str(row["display_name"]).casefold()))
+        if score > best_score:
+            best, best_score = int(row["id"]), score
+    return (best, best_score) if best_score >= threshold else (None, best_score)
+
+
+def _notes(record: dict[str, Any]) -> str:
+    lines = [str(record.get("notes") or "").strip()]
+    kind = record.get("kind")
+    if kind != "company" and record.get("company_name"):
+        lines.append(_("Company: %(name)s") % {"name": record["company_name"]})
+    if record.get("job_title"):
+        lines.append(_("Job title: %(title)s") % {"title": record["job_title"]})
+    if record.get("website"):
+        lines.append(_("Website: %(url)s") % {"url": record["website"]})
+    if record.get("external_id"):
+        lines.append(_("ID in the other system: %(id)s") % {"id": record["external_id"]})
+    lines += [str(text) for text in (record.get("notices") or {}).values()]
+    return "\n".join(line for line in lines if line)
+
+
+_SYNONYMS = {
+    "gender": {
+        "f": "female",
+        "w": "female",
+        "女": "female",
+        "m": "male",
+        "男": "male",
+        "unspecified": "",
+        "unknown": "",
+    },
+    "status": {"lead": "prospect", "customer": "active", "潜在": "prospect", "活跃": "active"},
+    "source": {},
+}
+
+
+def _choice(name: str, value: str) -> str | None:
+    """A choice field's code for ``value`` (its code, its label in any of our languages, or a common
+    synonym); None when it is none of them."""
+    from django.utils import translation
+
+    from kith.parties.choices import CustomerStatus, Gender, Source
+
+    choices = {"gender": Gender, "status": CustomerStatus, "source": Source}[name]
+    text = value.strip().casefold()
+    if text in _SYNONYMS[name]:
+        return _SYNONYMS[name][text]
+    for code, label in choices.choices:
+        if text == code.casefold() or text == str(label).casefold():
+            return code
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                if text == str(label).casefold():
+                    return code
+    return None
+
+
+def _data(record: dict[str, Any], kind: str, catalogue: _Catalogue, options: Options) -> dict[str, Any]:
+    data = {name: record.get(name) for name in _SCALARS if record.get(name)}
+    kept: list[str] = []
+    for name in ("gender", "status", "source"):
+        if name in data:
+            code = _choice(name, str(data[name]))
+            if code is None:  # not lost: kept in the notes, and the row goes in
+                kept.append(
+                    f"{getattr(Customer._meta.get_field(name), 'verbose_name', name)}: {data.pop(name)}"
+                )
+            elif code:
+                data[name] = code
+            else:
+                data.pop(name)
+    if kind == "company":
+        data.pop("given_name", None)
+        data.pop("family_name", None)
+        data.pop("gender", None)
+        data.pop("birth_date", None)
+        if not data.get("legal_name"):
+            data["legal_name"] = record.get("company_name") or record.get("display_name") or ""
+    else:
+        for name in ("legal_name", "industry", "founded_date", "registration_number"):
+            data.pop(name, None)
+    owner = catalogue.owner(str(record["owner"])) if record.get("owner") else None
+    if record.get("owner") and owner is None:  # not lost: the other system's owner goes in the notes
+        kept.append(_("Account manager in the other system: %(name)s") % {"name": record["owner"]})
+    if owner or options.owner_id:
+        data["owner"] = owner or options.owner_id
+    notes = "\n".join(filter(None, [_notes(record), *kept]))
+    if notes:
+        data["notes"] = notes
+    return data
+
+
+def _classification(record: dict[str, Any], catalogue: _Catalogue) -> tuple[list[int], list[int]]:
+    errors: dict[str, str] = {}
+    categories, roles = [], []
+    for name in record.get("categories") or []:
+        pk = catalogue.categories.get(str(name).casefold())
+        if pk is None:
+            errors["categories"] = _("Unknown category “%(name)s”.") % {"name": name}
+        else:
+            categories.append(pk)
+    for name in record.get("roles") or []:
+        pk = catalogue.roles.get(str(name).casefold())
+        if pk is None:
+            errors["roles"] = _("Unknown role “%(name)s”.") % {"name": name}
+        else:
+            roles.append(pk)
+    if errors:
+        raise _Rejected(errors)
+    return categories, roles
+
+
+def _contact_lists(
+    record: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    phones = [
+        {"number": p.get("number"), "label": p.get("label") or "other", "is_primary": bool(p.get("primary"))}
+        for p in record.get("phones") or []
+        if p.get("number")
+    ]
+    emails = [
+        {
+            "address": e.get("address"),
+            "label": {"home": "personal"}.get(str(e.get("label")), e.get("label") or "other"),
+            "is_primary": bool(e.get("primary")),
+        }
+        for e in record.get("emails") or []
+        if e.get("address")
+    ]
+    addresses = [
+        {k: a.get(k) or "" for k in ("label", "line1", "line2", "postal_code", "city", "region", "country")}
+        for a in record.get("addresses") or []
+        if a.get("line1") or a.get("city")
+    ]
+    for address in addresses:
+        _country(address)
+        label = {"work": "office"}.get(address["label"], address["label"])
+        address["label"] = label if label in ("office", "home", "billing", "shipping") else "other"
+        if not address["line1"]:
+            address["line1"] = address["city"]
+    return phones, emails, addresses
+
+
+_COUNTRIES = {
+    "united states": "US", "united states of america": "US", "usa": "US", "u.s.a.": "US", "u.s.": "US", "america": "US",
+    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+    "gbr": "GB", "germany": "DE", "deutschland": "DE", "deu": "DE", "france": "FR", "fra": "FR", "china": "CN",
+    "people's republic of china": "CN", "chn": "CN", "中国": "CN", "中华人民共和国": "CN", "hong kong": "HK",
+    "香港": "HK", "taiwan": "TW", "台湾": "TW", "japan": "JP", "日本": "JP", "korea": "KR", "south korea": "KR",
+    "韩国": "KR", "india": "IN", "canada": "CA", "australia": "AU", "new zealand": "NZ", "ireland": "IE",
+    "spain": "ES", "españa": "ES", "italy": "IT", "italia": "IT", "netherlands": "NL", "the netherlands": "NL",
+    "belgium": "BE", "switzerland": "CH", "schweiz": "CH", "austria": "AT", "österreich": "AT", "sweden": "SE",
+    "norway": "NO", "denmark": "DK", "finland": "FI", "poland": "PL", "portugal": "PT", "brazil": "BR",
+    "brasil": "BR", "mexico": "MX", "méxico": "MX", "singapore": "SG", "新加坡": "SG", "russia": "RU",
+    "south africa": "ZA", "nigeria": "NG", "united arab emirates": "AE", "美国": "US", "英国": "GB",
+    "德国": "DE", "法国": "FR",
+}  # fmt: skip
+
+
+def _country(address: dict[str, Any]) -> None:
+    """The country as an ISO code; a name we do not know is kept after the region, not lost."""
+    text = str(address.get("country") or "").strip()
+    code = text.upper() if len(text) == 2 and text.isalpha() else _COUNTRIES.get(text.casefold(), "")
+    if text and not code:
+        address["region"] = ", ".join(p for p in (str(address.get("region") or ""), text) if p)[:100]
+    address["country"] = code
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    """What an update may change, as it was (for the undo)."""
+    return {
+        "data": {
+            name: (value.isoformat() if hasattr(value, "isoformat") else value)
+            for name in (*_SCALARS, "notes")
+            if (value := getattr(customer, name, None)) not in (None, "")
+        },
+        "owner": customer.owner_id,
+        "phones": [
+            {"number": p.number, "label": p.label, "extension": p.extension, "is_primary": p.is_primary}
+            for p in customer.phones.all()
+        ],
+        "emails": [
+            {"address": e.address, "label": e.label, "is_primary": e.is_primary}
+            for e in customer.emails.all()
+        ],
+        "addresses": [
+            {
+                k: getattr(a, k)
+                for k in ("label", "line1", "line2", "postal_code", "city", "region", "country", "is_primary")
+            }
+            for a in customer.addresses.all()
+        ],
+        "custom": dict(customer.custom_data or {}),
+        "categories": list(customer.categories.values_list("pk", flat=True)),
+        "tags": list(customer.tags.values_list("name", flat=True)),
+        "roles": list(customer.roles.values_list("pk", flat=True)),
+    }
+
+
+def _union(
+    existing: list[dict[str, Any]], new: list[dict[str, Any]], key: Any
+) -> list[dict[str, Any]] | None:
+    """The existing items plus the new ones not already there; None when nothing is added."""
+    seen = {key(item) for item in existing}
+    added = [item for item in new if key(item) not in seen]
+    if not added:
+        return None
+    if any(i.get("is_primary") for i in existing):
+        for item in added:
+            item["is_primary"] = False
+    return existing + added
+
+
+def _phone_key(region: str) -> Any:
+    def key(item: dict[str, Any]) -> str:
+        try:
+            return normalise_phone(str(item.get("number") or ""), region=region or None)[0]
+        except ValidationError:
+            return str(item.get("number"))
+
+    return key
+
+
+def _apply(
+    actor: Any,
+    record: dict[str, Any],
+    options: Options,
+    catalogue: _Catalogue,
+    region: str,
+) -> tuple[str, Customer | None, str, dict[str, Any] | None]:
+    """Match and apply one record: (action, customer, how it matched, values before an update)."""
+    if record.get("problems"):
+        raise _Rejected(dict(record["problems"]))
+    matched, how = _exact_match(record, region)
+    rule_name = "exact"
+    if len(matched) > 1:
+        numbers = ", ".join(
+            Customer.objects.filter(pk__in=matched).values_list("customer_number", flat=True)[:5]
+        )
+        raise _Rejected({"__all__": _("Matches several customers (%(numbers)s).") % {"numbers": numbers}})
+    target = Customer.objects.filter(pk=next(iter(matched))).first() if matched else None
+    if target is None:
+        rule_name = "fuzzy"
+        pk, score = _fuzzy_match(actor, record, options.threshold)
+        if pk is not None:
+            target = Customer.objects.filter(pk=pk).first()
+            how = _("name %(score)d") % {"score": score}
+    action = options.rules[rule_name] if target is not None else CREATE
+    if action == SKIP:
+        return "skipped", target, how, None
+    kind = (
+        record.get("kind")
+        or (target.kind if target is not None and action != CREATE else "")
+        or options.default_kind
+    )
+    if kind not in ("person", "company"):
+        raise _Rejected(
+            {"kind": _("Cannot tell a person from a company: map a name, a company or the kind.")}
+        )
+    data = _data(record, kind, catalogue, options)
+    category_ids, role_ids = _classification(record, catalogue)
+    phones, emails, addresses = _contact_lists(record)
+    custom = {k: v for k, v in (record.get("custom") or {}).items() if v not in (None, "")}
+    tags = [str(t) for t in record.get("tags") or [] if str(t).strip()]
+    if action == CREATE or target is None:
+        customer = customers.customer_create(
+            actor=actor,
+            kind=kind,
+            data=data,
+            phones=phones,
+            emails=emails,
+            addresses=addresses,
+            custom=custom,
+            category_ids=category_ids,
+            tag_names=tags,
+            role_ids=role_ids,
+        )
+        _relate(actor, customer, record, catalogue)
+        _yearly_birthday(actor, customer, record)
+        return "created", customer, how, None
+    if target.kind != kind and record.get("kind"):
+        raise _Rejected(
+            {
+                "kind": _("Matches %(number)s, which is a %(kind)s.")
+                % {"number": target.customer_number, "kind": target.get_kind_display()}
+            }
+        )
+    before = _snapshot(target)
+    if action == MERGE:
+        data = {
+            k: v
+            for k, v in data.items()
+            if k not in before["data"] and not (k == "owner" and before["owner"])
+        }
+        if "notes" in data and before["data"].get("notes"):
+            data.pop("notes")
+        custom = {k: v for k, v in custom.items() if before["custom"].get(k) in (None, "")}
+    elif "notes" in data and before["data"].get("notes") and data["notes"] not in before["data"]["notes"]:
+        data["notes"] = f"{before['data']['notes']}\n{data['notes']}"
+    customer = customers.customer_update(
+        actor=actor,
+        customer=target,
+        expected_version=target.version,
+        data={**data, "owner": data.get("owner")} if "owner" in data else data,
+        phones=_union(before["phones"], phones, _phone_key(region)),
+        emails=_union(before["emails"], emails, lambda e: str(e.get("address") or "").casefold()),
+        addresses=_union(
+            before["addresses"],
+            addresses,
+            lambda a: (str(a.get("line1")).casefold(), str(a.get("city")).casefold()),
+        ),
+        custom=custom or None,
+        category_ids=sorted(set(before["categories"]) | set(category_ids)) if category_ids else None,
+        tag_names=sorted(set(before["tags"]) | set(tags)) if tags else None,
+        role_ids=sorted(set(before["roles"]) | set(role_ids)) if role_ids else None,
+    )
+    _relate(actor, customer, record, catalogue)
+    _yearly_birthday(actor, customer, record)
+    return ("merged" if action == MERGE else "updated"), customer, how, before
+
+
+def _relate(actor: Any, customer: Customer, record: dict[str, Any], catalogue: _Catalogue) -> None:
+    for code, number in record.get("related") or []:
+        other = Customer.objects.filter(customer_number=str(number).strip()).first()
+        if other is None:
+            raise _Rejected({f"related:{code}": _("No customer numbered %(number)s.") % {"number": number}})
+        try:
+            customers.relationship_add(
+                actor=actor, type=catalogue.types[code], from_customer=customer, to_customer=other
+            )
+        except ValidationError as exc:
+            if "already recorded" in " ".join(exc.messages):
+                continue  # importing the same file again
+            raise
+
+
+def _yearly_birthday(actor: Any, customer: Customer, record: dict[str, Any]) -> None:
+    """A birthday given without a year (Google, vCard ``--MM-DD``) is not a birth date: it becomes a yearly
+    special date, so it still shows among the anniversaries."""
+    month_day = str(record.get("birthday_without_year") or "")
+    if not month_day or customer.birth_date:
+        return
+    month, day = (int(part) for part in month_day.split("-"))
+    label = _("Birthday")
+    if customer.special_dates.filter(kind="custom", label=label, month=month, day=day).exists():
+        return
+    customers.special_date_add(
+        actor=actor, customer=customer, kind="custom", month=month, day=day, label=label
+    )
+
+
+def process_row(
+    actor: Any,
+    row_number: int,
+    record: dict[str, Any],
+    options: Options,
+    catalogue: _Catalogue,
+    *,
+    region: str = "",
+    dry_run: bool = False,
+    job: Job | None = None,
+) -> Outcome:
+    """Apply one record in a savepoint (rolled back on a rejection, and always on a dry run)."""
+
+    class _DryRun(Exception):
+        pass
+
+    outcome = Outcome(row=row_number, action="rejected")
+    try:
+        with transaction.atomic():
+            action, customer, how, before = _apply(actor, record, options, catalogue, region)
+            outcome = Outcome(row=row_number, action=action, customer=customer, match=how)
+            if job is not None and not dry_run and customer is not None and action != "skipped":
+                ImportChange.objects.create(
+                    job=job,
+                    row=row_number,
+                    customer_id=customer.pk,
+                    action=ImportChange.CREATED if action == "created" else ImportChange.UPDATED,
+                    version_after=customer.version,
+                    before=seal(json.dumps(before, default=str), _BEFORE_LABEL) if before is not None else "",
+                )
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except _Rejected as exc:
+        outcome = Outcome(row=row_number, action="rejected", errors=exc.errors)
+    except ValidationError as exc:
+        outcome = Outcome(row=row_number, action="rejected", errors=_flat_errors(exc))
+    except (PermissionDenied, ConflictError) as exc:
+        outcome = Outcome(
+            row=row_number, action="rejected", errors={"__all__": str(exc) or _("Not allowed.")}
+        )
+    return outcome
+
+
+# --- preview ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    table: Table
+    preset: str | None
+    mapping: dict[str, str]
+    rows: list[tuple[dict[str, str], Outcome]]
+    default_kind: str = ""  # what the rows are when they do not say: known from the recognised layout
+
+
+# the kind of customer a recognised export holds (rows without a name of their own still are one)
+PRESET_KINDS = {"salesforce_account": "company"}
+
+
+def preset_kind(preset: str | None) -> str:
+    return PRESET_KINDS.get(preset or "", "person") if preset else ""
+
+
+def preview(
+    *, actor: Any, upload: str, filename: str = "", options: Options | None = None, limit: int = PREVIEW_ROWS
+) -> Preview:
+    """The first rows read with the mapping and checked as a dry run: what would happen to each, and the
+    errors per cell."""
+    require_permission(actor, "customer", IMPORT)
+    table = read_upload(upload, filename=filename)
+    custom = list(CustomFieldDefinition.objects.filter(is_active=True).values_list("key", "label"))
+    preset, suggested = presets.suggest_mapping(table.columns, custom)
+    options = options or Options(mapping=suggested, default_kind=preset_kind(preset))
+    if not options.mapping:
+        options.mapping = suggested
+    check_options(options, table.columns)
+    catalogue = _Catalogue()
+    region = settings.KITH_DEFAULT_REGION
+    rows = []
+    for number, raw in enumerate(table.rows(), start=1):
+        if number > limit:
+            break
+        record = to_record(raw, options.mapping, default_region=region)
+        rows.append(
+            (
+                raw,
+                process_row(actor, number, _as_dict(record), options, catalogue, region=region, dry_run=True),
+            )
+        )
+    return Preview(
+        table=table, preset=preset, mapping=options.mapping, rows=rows, default_kind=options.default_kind
+    )
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    return record if isinstance(record, dict) else dict(vars(record))
+
+
+# --- the job ------------------------------------------------------------------------------------------------
+
+
+def start_import(
+    *,
+    actor: Any,
+    upload: str,
+    filename: str,
+    options: Options,
+    source: str | None = None,
+    enqueue: bool = True,
+) -> Job:
+    require_permission(actor, "customer", IMPORT)
+    table = read_upload(upload, filename=filename)
+    check_options(options, table.columns)
+    title = (_("Import check of %(file)s") if options.dry_run else _("Import of %(file)s")) % {
+        "file": filename or upload
+    }
+    return jobs.start(
+        JOB_KIND,
+        actor=actor,
+        params={"upload": upload, "filename": filename, **options.as_params()},
+        title=title,
+        source=source,
+        enqueue=enqueue,
+    )
+
+
+_ERROR_HEADER_EXTRA = ("row", "reason")
+
+
+def run_import(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    actor = job.owner
+    require_permission(actor, "customer", IMPORT)
+    options = Options.from_params(job.params)
+    table = read_upload(job.params["upload"], filename=job.params.get("filename", ""))
+    check_options(options, table.columns)
+    catalogue = _Catalogue()
+    region = settings.KITH_DEFAULT_REGION
+    state = dict(job.result.get("checkpoint") or {})  # a resumed run: where the last committed batch ended
+    done_rows = int(state.get("rows", 0))
+    counts: dict[str, int] = dict(state.get("counts") or {})
+    progress.set_total(sum(1 for _row in table.rows()))
+    errors_path = progress.work_file(".csv", resumable=True)
+    with errors_path.open("r+b") as raw:  # what a killed run wrote after its last committed batch goes
+        raw.truncate(int(state.get("errors_bytes", 0)) if done_rows else 0)
+    handle = errors_path.open("a", newline="", encoding="utf-8-sig")  # the byte-order mark only at the start
+    writer = csv.writer(handle)
+    if not done_rows:
+        writer.writerow([safe_cell(c) for c in (*table.columns, *_ERROR_HEADER_EXTRA)])
+    progress.advance(done_rows)
+    batch: list[tuple[int, dict[str, str]]] = []
+
+    def flush() -> None:
+        nonlocal done_rows
+        if not batch:
+            return
+        with audit_context(source="import", actor=actor), transaction.atomic():
+            for number, raw_row in batch:
+                if "__error__" in raw_row or "__extra__" in raw_row:
+                    reason = raw_row.get("__error__") or _(
+                        "The row has more values than the header has columns."
+                    )
+                    outcome = Outcome(row=number, action="rejected", errors={"__all__": str(reason)})
+                else:
+                    record = _as_dict(to_record(raw_row, options.mapping, default_region=region))
+                    outcome = process_row(
+                        actor,
+                        number,
+                        record,
+                        options,
+                        catalogue,
+                        region=region,
+                        dry_run=options.dry_run,
+                        job=job,
+                    )
+                counts[outcome.action] = counts.get(outcome.action, 0) + 1
+                if outcome.action == "rejected":
+                    writer.writerow(
+                        [safe_cell(raw_row.get(c, "")) for c in table.columns]
+                        + [str(number), safe_cell(outcome.reason)]
+                    )
+            handle.flush()
+            done_rows = batch[-1][0]
+            checkpoint = {"rows": done_rows, "counts": counts, "errors_bytes": errors_path.stat().st_size}
+            Job.objects.filter(pk=job.pk).update(result={"checkpoint": checkpoint})
+        progress.advance(len(batch))
+        batch.clear()
+
+    try:
+        for number, raw_row in enumerate(table.rows(), start=1):
+            if number <= done_rows:
+                continue
+            batch.append((number, raw_row))
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+    finally:
+        handle.close()
+    stem = Path(job.params.get("filename") or "import").stem
+    return {
+        "rows": done_rows,
+        "counts": counts,
+        "dry_run": options.dry_run,
+        "rejected": counts.get("rejected", 0),
+        "download_name": f"{stem}-rejected-rows.csv",
+    }
+
+
+# --- undo ---------------------------------------------------------------------------------------------------
+
+
+def undo_conflicts(job: Job) -> list[str]:
+    """Numbers of the customers changed (or deleted) since the import: while there are any, no undo."""
+    changes = ImportChange.objects.filter(job=job)
+    versions = dict(
+        Customer.objects.filter(pk__in=changes.values("customer_id")).values_list("pk", "version")
+    )
+    stale = [
+        c.customer_id
+        for c in changes.only("customer_id", "version_after")
+        if versions.get(c.customer_id) != c.version_after
+    ]
+    numbers = dict(Customer.objects.filter(pk__in=stale).values_list("pk", "customer_number"))
+    return [numbers.get(pk, f"#{pk}") for pk in stale]
+
+
+def start_undo(*, actor: Any, job: Job, source: str | None = None) -> Job:
+    if job.kind != JOB_KIND or job.status != JobStatus.SUCCEEDED or job.params.get("dry_run"):
+        raise ValidationError(_("Only a finished import (not a check) can be undone."))
+    if job.result.get("undone"):
+        raise ValidationError(_("This import was undone already."))
+    require_permission(actor, "customer", IMPORT)
+    if not (actor.is_superuser or actor.pk == job.owner_id):
+        raise PermissionDenied(_("Only the user who imported the file can undo it."))
+    conflicts = undo_conflicts(job)
+    if conflicts:
+        raise ValidationError(
+            _("These customers changed after the import, so it cannot be undone: %(numbers)s.")
+            % {"numbers": ", ".join(conflicts[:20]) + (" …" if len(conflicts) > 20 else "")}
+        )
+    return jobs.start(
+        UNDO_KIND,
+        actor=actor,
+        params={"import_job": job.pk},
+        title=_("Undo: %(title)s") % {"title": job.title},
+        source=source,
+    )
+
+
+def run_undo(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    actor = job.owner
+    imported = Job.objects.get(pk=job.params["import_job"])
+    changes = ImportChange.objects.filter(job=imported).order_by("-row")
+    progress.set_total(changes.count())
+    with audit_context(source="import", actor=actor), transaction.atomic():
+        conflicts = undo_conflicts(imported)
+        if conflicts:
+            raise ValidationError(
+                _("These customers changed after the import, so it cannot be undone: %(numbers)s.")
+                % {"numbers": ", ".join(conflicts[:20])}
+            )
+        deleted = restored = 0
+        for change in changes.iterator(chunk_size=500):
+            customer = Customer.objects.get(pk=change.customer_id)
+            if change.action == ImportChange.CREATED:
+                try:
+                    customers.customer_delete(actor=actor, customer=customer)
+                except DeleteRefused as exc:
+                    raise ValidationError(str(exc)) from exc
+                deleted += 1
+            else:
+                before = json.loads(open_token(change.before, _BEFORE_LABEL))
+                data = {name: before["data"].get(name, "") for name in (*_SCALARS, "notes")}
+                data["owner"] = before["owner"]
+                customers.customer_update(
+                    actor=actor,
+                    customer=customer,
+                    expected_version=change.version_after,
+                    data=data,
+                    phones=before["phones"],
+                    emails=before["emails"],
+                    addresses=before["addresses"],
+                    custom={
+                        k: before["custom"].get(k)
+                        for k in set(before["custom"]) | set(customer.custom_data or {})
+                    },
+                    category_ids=before["categories"],
+                    tag_names=before["tags"],
+                    role_ids=before["roles"],
+                )
+                restored += 1
+            progress.advance()
+        Job.objects.filter(pk=imported.pk).update(
+            result={**imported.result, "undone": True, "undone_by_job": job.pk}
+        )
+    return {"deleted": deleted, "restored": restored}

@@ -1,0 +1,28 @@
+"""What an import did to each customer, so that the whole import can be undone while nothing changed since."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportChange(models.Model):
+    CREATED, UPDATED = "created", "updated"
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="import_changes")
+    row = models.PositiveIntegerField(_("row"))
+    customer_id = models.BigIntegerField(_("customer"), db_index=True)
+    action = models.CharField(
+        _("action"), max_length=10, choices=[(CREATED, _("created")), (UPDATED, _("updated"))]
+    )
+    version_after = models.PositiveIntegerField(_("version after the import"))
+    # the customer's values before an update (encrypted: it holds phones, birth dates ...); empty for creates
+    before = models.TextField(_("values before"), blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=("job", "row"), name="importchange_job_idx")]
+        verbose_name = _("change made by an import")
+        verbose_name_plural = _("changes made by imports")
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.customer_id} (row {self.row})"
