@@ -214,9 +214,9 @@ def check_options(options: Options, columns: list[str]) -> None:
 @dataclass
 class Outcome:
     row: int
-    action: str  # created, updated, merged, skipped, rejected
+    action: str  # created, updated, merged, unchanged (matched, nothing new), skipped, rejected
     customer: Customer | None = None
-    match: str = ""  # how it matched: "number", "phone", "email", "name 93"
+    match: str = ""  # how it matched, for people: "phone", "name 93" ...
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -276,7 +276,7 @@ def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
     number = str(record.get("customer_number") or "").strip()
     if number:
         for pk in Customer.objects.filter(customer_number=number).values_list("pk", flat=True):
-            found.setdefault(pk, "number")
+            found.setdefault(pk, _("customer number"))
     indexes = []
     index_field: Any = Phone._meta.get_field("number_index")
     for phone in record.get("phones") or []:
@@ -287,7 +287,7 @@ def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
         indexes.append(index_field.index_of(e164))
     if indexes:
         for pk in Phone.objects.filter(number_index__in=indexes).values_list("customer_id", flat=True):
-            found.setdefault(pk, "phone")
+            found.setdefault(pk, _("phone"))
     keys = []
     for email in record.get("emails") or []:
         try:
@@ -296,7 +296,7 @@ def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
             continue
     if keys:
         for pk in Email.objects.filter(address_key__in=keys).values_list("customer_id", flat=True):
-            found.setdefault(pk, "email")
+            found.setdefault(pk, _("email"))
     if not found:
         return set(), ""
     return set(found), found[next(iter(found))]
@@ -529,6 +529,13 @@ def _union(
     return existing + added
 
 
+def _added(existing: list[Any], new: list[Any]) -> list[Any] | None:
+    """The existing items and the new ones, when there are new ones; None when nothing is added."""
+    if not set(new) - set(existing):
+        return None
+    return sorted(set(existing) | set(new), key=str)
+
+
 def _phone_key(region: str) -> Any:
     def key(item: dict[str, Any]) -> str:
         try:
@@ -557,7 +564,7 @@ def _apply(
         )
         raise _Rejected({"__all__": _("Matches several customers (%(numbers)s).") % {"numbers": numbers}})
     target = Customer.objects.filter(pk=next(iter(matched))).first() if matched else None
-    if target is None:
+    if target is None and options.rules["fuzzy"] != CREATE:  # with "create" a close name changes nothing
         rule_name = "fuzzy"
         pk, score = _fuzzy_match(actor, record, options.threshold)
         if pk is not None:
@@ -589,9 +596,9 @@ def _apply(
             emails=emails,
             addresses=addresses,
             custom=custom,
-            category_ids=category_ids,
-            tag_names=tags,
-            role_ids=role_ids,
+            category_ids=category_ids or None,
+            tag_names=tags or None,
+            role_ids=role_ids or None,
         )
         _relate(actor, customer, record, catalogue)
         _yearly_birthday(actor, customer, record)
@@ -613,24 +620,36 @@ def _apply(
         if "notes" in data and before["data"].get("notes"):
             data.pop("notes")
         custom = {k: v for k, v in custom.items() if before["custom"].get(k) in (None, "")}
-    elif "notes" in data and before["data"].get("notes") and data["notes"] not in before["data"]["notes"]:
-        data["notes"] = f"{before['data']['notes']}\n{data['notes']}"
-    customer = customers.customer_update(
-        actor=actor,
-        customer=target,
-        expected_version=target.version,
-        data={**data, "owner": data.get("owner")} if "owner" in data else data,
-        phones=_union(before["phones"], phones, _phone_key(region)),
-        emails=_union(before["emails"], emails, lambda e: str(e.get("address") or "").casefold()),
-        addresses=_union(
+    elif "notes" in data and before["data"].get("notes"):
+        if data["notes"] in before["data"]["notes"]:
+            data.pop("notes")  # already there (the same file imported again)
+        else:
+            data["notes"] = f"{before['data']['notes']}\n{data['notes']}"
+    data = {
+        k: v
+        for k, v in data.items()
+        if (before["owner"] != v if k == "owner" else str(before["data"].get(k, "")) != str(v))
+    }
+    custom = {k: v for k, v in custom.items() if str(before["custom"].get(k, "")) != str(v)}
+    changes: dict[str, Any] = {
+        "phones": _union(before["phones"], phones, _phone_key(region)),
+        "emails": _union(before["emails"], emails, lambda e: str(e.get("address") or "").casefold()),
+        "addresses": _union(
             before["addresses"],
             addresses,
             lambda a: (str(a.get("line1")).casefold(), str(a.get("city")).casefold()),
         ),
-        custom=custom or None,
-        category_ids=sorted(set(before["categories"]) | set(category_ids)) if category_ids else None,
-        tag_names=sorted(set(before["tags"]) | set(tags)) if tags else None,
-        role_ids=sorted(set(before["roles"]) | set(role_ids)) if role_ids else None,
+        "custom": custom or None,
+        "category_ids": _added(before["categories"], category_ids),
+        "tag_names": _added(before["tags"], tags),
+        "role_ids": _added(before["roles"], role_ids),
+    }
+    if not data and all(value is None for value in changes.values()):
+        _relate(actor, target, record, catalogue)
+        _yearly_birthday(actor, target, record)
+        return "unchanged", target, how, None  # nothing new: no write, no new version, no audit entry
+    customer = customers.customer_update(
+        actor=actor, customer=target, expected_version=target.version, data=data, **changes
     )
     _relate(actor, customer, record, catalogue)
     _yearly_birthday(actor, customer, record)
@@ -688,7 +707,12 @@ def process_row(
         with transaction.atomic():
             action, customer, how, before = _apply(actor, record, options, catalogue, region)
             outcome = Outcome(row=row_number, action=action, customer=customer, match=how)
-            if job is not None and not dry_run and customer is not None and action != "skipped":
+            if (
+                job is not None
+                and not dry_run
+                and customer is not None
+                and action not in ("skipped", "unchanged")
+            ):
                 ImportChange.objects.create(
                     job=job,
                     row=row_number,

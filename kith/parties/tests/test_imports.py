@@ -122,9 +122,12 @@ def test_rows_become_customers_through_the_services_audited_as_an_import(boss):
 
 def test_the_same_file_again_creates_no_duplicates(boss):
     _import(boss, _csv(ROWS))
+    versions = dict(Customer.objects.values_list("pk", "version"))
     again = _import(boss, _csv(ROWS))
-    assert again.result["counts"] == {"updated": 3}
+    assert again.result["counts"] == {"unchanged": 3}  # matched, nothing new: nothing written
     assert Customer.objects.count() == 3 and Phone.objects.count() == 3
+    assert dict(Customer.objects.values_list("pk", "version")) == versions
+    assert not ImportChange.objects.filter(job=again).exists()
     skipped = _import(boss, _csv(ROWS), rules={"exact": "skip", "fuzzy": "skip"})
     assert skipped.result["counts"] == {"skipped": 3} and Customer.objects.count() == 3
     # no phone, no email: the name matches (fuzzy), and the rule for it is to skip
@@ -422,4 +425,4 @@ def test_a_birthday_without_a_year_becomes_a_yearly_date_and_unknown_values_go_t
         mapping=mapping,
         rules={"exact": "update", "fuzzy": "update"},
     )
-    assert again.result["counts"] == {"updated": 1} and jurgen.special_dates.count() == 1
+    assert again.result["counts"] == {"unchanged": 1} and jurgen.special_dates.count() == 1

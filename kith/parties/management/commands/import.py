@@ -96,7 +96,10 @@ class Command(BaseCommand):
         counts = job.result.get("counts", {})
         verb = "would be" if options["dry_run"] else "were"
         self.stdout.write(
-            ", ".join(f"{counts.get(k, 0):,} {verb} {k}" for k in ("created", "updated", "merged", "skipped"))
+            ", ".join(
+                f"{counts.get(k, 0):,} {verb} {k}"
+                for k in ("created", "updated", "merged", "unchanged", "skipped")
+            )
             + f"; {counts.get('rejected', 0):,} rejected (job {job.pk})"
         )
         rejected = jobs.file_path(job)
