@@ -74,3 +74,15 @@ def _rate_limits_off(settings):  # type: ignore[no-untyped-def]
     """Rate-limit counters live in the cache and would add up across tests; kith.accounts' tests turn
     them on where they test them."""
     settings.KITH_RATE_LIMITS = "off"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the default language: a request handled in Chinese by an earlier test on the
+    same worker must not leave its language active for the next one."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("kith.privacy.api.urls")),
     path("api/v1/", include("kith.security.api.urls")),
     path("api/v1/", include("kith.jobs.api.urls")),
+    path("api/v1/", include("kith.parties.api.duplicate_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its script from a URL: no inline script under the Content-Security-Policy
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

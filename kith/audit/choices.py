@@ -30,6 +30,7 @@ class Action(models.TextChoices):
     PERMISSION_CHANGE = "permission_change", _("permissions changed")
     BULK_LOAD = "bulk_load", _("bulk load")
     KEY_ROTATION = "key_rotation", _("encryption keys rotated")
+    MERGE = "merge", _("merged")
 
 
 class AccessKind(models.TextChoices):

@@ -48,6 +48,7 @@ def register_existing() -> None:
     registry.audit_model("core.SiteSetting")
     registry.exempt("core.SearchWord", "search vocabulary derived from customer names, which are audited")
     registry.exempt("core.TimelineEntry", "an index of business records, which are audited themselves")
+    registry.exempt("core.IdempotencyKey", "API responses kept a day to replay; the changes made are audited")
 
     # --- kith.security: users, teams, roles, shares ... now and later
     registry.audit_app("security", permission=True)
@@ -77,6 +78,10 @@ def register_existing() -> None:
     )
     registry.exempt(
         "parties.ImportChange", "an import's bookkeeping for its undo; the customers it changes are audited"
+    )
+    registry.exempt(
+        "parties.DuplicateCandidate",
+        "likely duplicates worked out from audited customers; dismissing one and merging are audited events",
     )
 
     # --- kith.jobs

@@ -5,15 +5,20 @@ Kept apart from ``kith.core.api``, which DRF imports from its settings while it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.http import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kith.core import idempotency
 from kith.core.api import FastJSONParser
 
 # --- strict input ------------------------------------------------------------------------------
@@ -111,11 +116,85 @@ def register_request_check(check: Callable[[Request, APIView], None]) -> None:
         _request_checks.append(check)
 
 
+# --- sparse fields -----------------------------------------------------------------------------
+
+FIELDS_PARAM = "fields"
+
+
+def fields_parameter(names: list[str]) -> OpenApiParameter:
+    """The schema of ``?fields=a,b`` for a response whose keys are ``names``."""
+    return OpenApiParameter(
+        FIELDS_PARAM,
+        str,
+        many=True,
+        explode=False,
+        enum=names,
+        description=gettext_lazy(
+            "Sparse fields: only these keys of each object are returned (comma-separated); default all."
+        ),
+    )
+
+
+def sparse_fields(request: Request, known: Iterable[str]) -> list[str] | None:
+    """The keys asked for with ``?fields=a,b`` (or repeated), ``None`` for all; unknown names are a 400
+    on ``fields``."""
+    wanted = [
+        name.strip()
+        for raw in request.query_params.getlist(FIELDS_PARAM)
+        for name in raw.split(",")
+        if name.strip()
+    ]
+    if not wanted:
+        return None
+    allowed = list(known)
+    unknown = sorted({name for name in wanted if name not in allowed})
+    if unknown:
+        raise exceptions.ValidationError(
+            {
+                FIELDS_PARAM: [
+                    _("Unknown field(s): %(unknown)s. Known fields: %(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join(allowed)}
+                ]
+            }
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def pick(data: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """``data`` narrowed to ``fields`` (after masking: a field left out for the caller stays out)."""
+    if fields is None:
+        return data
+    return {name: data[name] for name in fields if name in data}
+
+
+# --- the base view -----------------------------------------------------------------------------
+
+
+class KithAutoSchema(AutoSchema):
+    """The schema of API views: documents the ``Idempotency-Key`` header on the POSTs that honour it."""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        view = self.view
+        if (
+            self.method in idempotency.METHODS
+            and getattr(view, "idempotent_posts", False)
+            and getattr(view, "authentication_classes", None)
+        ):
+            parameters.append(idempotency.PARAMETER)
+        return parameters
+
+
 class KithAPIView(APIView):
     """Base of every API view: authentication from settings (token first, so a missing login is a 401),
-    JSON bodies, no NUL characters."""
+    JSON bodies, no NUL characters, idempotency keys on POST (``kith.core.idempotency``)."""
 
     parser_classes = [FastJSONParser]
+    schema = KithAutoSchema()
+    # False for a view whose response must not be stored (it holds a secret) or that needs no key
+    idempotent_posts = True
+
+    _idempotency: Any = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -127,3 +206,22 @@ class KithAPIView(APIView):
             where = _null_character_path(request.data, "")
         if where is not None:
             raise exceptions.ValidationError({where: [message]})
+        if self.idempotent_posts and hasattr(self, str(request.method).lower()):
+            # last: only a request that passed every check is remembered (or replayed)
+            self._idempotency = idempotency.begin(request)
+
+    def handle_exception(self, exc: Exception) -> Any:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        if isinstance(exc, idempotency.KeyRefused):
+            return Response(exc.payload(), status=exc.status_code)
+        return super().handle_exception(exc)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self._idempotency = None
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except BaseException:
+            idempotency.abandon(self._idempotency)
+            raise
+        return idempotency.finish(self._idempotency, response)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from kith.core.crypto import EncryptedTextField
 
 
 class TimestampedModel(models.Model):
@@ -90,3 +93,32 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class IdempotencyKey(models.Model):
+    """An API POST sent with an ``Idempotency-Key`` header and the response it got, replayed when the same
+    client repeats it within a day (``kith.core.idempotency``). The response may hold personal data: it
+    is encrypted at rest and the row is deleted once expired."""
+
+    owner = models.CharField(max_length=64)  # "user:<id>" or "token:<id>" (an API token)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=1000)
+    body_hash = models.CharField(max_length=64)  # SHA-256 (hex) of the parsed request body
+    completed = models.BooleanField(default=False)  # False: the first request is still being processed
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content = EncryptedTextField(blank=True, default="")
+    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict, blank=True)  # the response headers replayed (Location)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key", "method", "path"], name="idempotencykey_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotencykey_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.method} {self.path} {self.key}"

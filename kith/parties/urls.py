@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from kith.parties.views import customer_access, customer_page, customers, exports, home, imports, settings
+from kith.parties.views import (
+    customer_access,
+    customer_page,
+    customers,
+    duplicates,
+    exports,
+    home,
+    imports,
+    settings,
+)
 
 app_name = "parties"
 
@@ -17,6 +26,10 @@ urlpatterns = [
     path("customers/import/", imports.import_upload, name="import_upload"),
     path("customers/import/<str:upload>/", imports.import_map, name="import_map"),
     path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
+    path("customers/duplicates/", duplicates.duplicate_list, name="duplicates"),
+    path("customers/duplicates/scan/", duplicates.duplicate_scan, name="duplicate_scan"),
+    path("customers/duplicates/<int:pk>/dismiss/", duplicates.duplicate_dismiss, name="duplicate_dismiss"),
+    path("customers/merge/", duplicates.customer_merge, name="customer_merge"),
     path("customers/autocomplete/", customers.customer_autocomplete, name="customer_autocomplete"),
     path(customer, customer_page.customer_detail, name="customer_detail"),
     path(f"{customer}edit/", customers.customer_edit, name="customer_edit"),

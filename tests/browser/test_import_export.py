@@ -112,3 +112,35 @@ def test_import_then_export(live_server, crm_data, browser_page, settings, tmp_p
     assert [row[header.index("display name")] for row in rows] == ["Acme Trading Ltd"]
     page.screenshot(path=str(ARTIFACTS / "export-done.png"), full_page=True)
     assert problems == [], problems
+
+
+def test_duplicates_compare_and_merge(live_server, crm_data, browser_page, settings, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from kith.parties.services import duplicates
+    from kith.parties.tests.factories import company
+
+    settings.KITH_JOBS_DIR = tmp_path / "jobs"
+    user = crm_data["user"]
+    copy = company(user, legal_name="ACME Trading Limited", phones=[{"number": "+1 (415) 555-0100"}])
+    duplicates.scan_changed()
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_role("link", name="Duplicates").click()
+    row = page.locator("table tbody tr").first
+    expect(row).to_contain_text("same phone")
+    expect(row).to_contain_text("ACME Trading Limited")
+    row.get_by_role("link", name="Compare and merge").click()
+    expect(page.get_by_role("heading", name="Merge customers")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "merge.png"), full_page=True)
+    page.get_by_role("button", name="Merge").click()
+    survivor = crm_data["acme"] if crm_data["acme"].pk < copy.pk else copy
+    expect(page.get_by_role("heading", name=survivor.display_name)).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text("was merged into")
+    gone = copy if survivor is crm_data["acme"] else crm_data["acme"]
+    page.goto(f"{live_server.url}/customers/{gone.customer_number}/")
+    expect(page).to_have_url(f"{live_server.url}/customers/{survivor.customer_number}/")

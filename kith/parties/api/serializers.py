@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from kith.core.api_views import StrictSerializer
+from kith.core.api_views import ErrorSerializer, StrictSerializer
 from kith.parties.choices import (
     AddressLabel,
     Channel,
@@ -35,6 +35,7 @@ BIGINT = 2**63 - 1
 INT32 = 2**31 - 1
 MAX_ITEMS = 100
 MAX_TEXT = 20_000
+BULK_MAX_ITEMS = 500
 
 
 def _max_length(model: type[Model], name: str) -> int:
@@ -194,6 +195,39 @@ class CustomerUpdateSerializer(CustomerInputSerializer):
         min_value=1,
         max_value=INT32,
         help_text=_("The version you loaded; a newer one on the server is a 409."),
+    )
+
+
+class CustomerBulkUpdateSerializer(CustomerUpdateSerializer):
+    """An update item of a bulk request (documentation: the view checks the rest as for PATCH)."""
+
+    customer_number = serializers.CharField(max_length=40, help_text=_("The customer to change."))
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="CustomerBulkItem",
+        serializers=[CustomerCreateSerializer, CustomerBulkUpdateSerializer],
+        resource_type_field_name=None,
+    )
+)
+class CustomerBulkItemField(serializers.DictField):
+    """One item: an object, checked by the view as the single create or update checks its body."""
+
+
+class CustomerBulkSerializer(StrictSerializer):
+    """Creates and updates of many customers in one request."""
+
+    items = serializers.ListField(
+        child=CustomerBulkItemField(),
+        min_length=1,
+        max_length=BULK_MAX_ITEMS,
+        help_text=_(
+            "1 to 500 items: a create body, or customer_number and version with the fields to change."
+        ),
+    )
+    atomic = serializers.BooleanField(
+        default=False, help_text=_("All or nothing: one refused item saves none of them.")
     )
 
 
@@ -591,3 +625,29 @@ class CategoryTreeSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     allow_multiple = serializers.BooleanField()
+
+
+class CustomerBulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("Position of the item in the request, from 0."))
+    status = serializers.CharField(help_text=_("created, updated, error or rolled_back (atomic, refused)."))
+    customer_number = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True, help_text=_("The version after the change."))
+    code = serializers.CharField(required=False, help_text=_("Of an error: invalid, conflict, not_found ..."))
+    detail = serializers.CharField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
+
+
+class CustomerBulkResponseSerializer(serializers.Serializer):
+    results = CustomerBulkResultSerializer(many=True)
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class CustomerBulkErrorSerializer(ErrorSerializer):
+    """A refused bulk request: the items' errors as ``items.<index>.<field>``; with atomic, the results."""
+
+    results = CustomerBulkResultSerializer(many=True, required=False)
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    failed = serializers.IntegerField(required=False)

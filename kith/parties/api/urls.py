@@ -9,6 +9,7 @@ app_name = "parties-api"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
+    path("customers/bulk/", views.CustomerBulkView.as_view(), name="customer-bulk"),
     path("customers/export/", views.CustomerExportView.as_view(), name="customer-export"),
     path("customers/imports/", views.ImportView.as_view(), name="customer-import"),
     path("customers/imports/preview/", views.ImportPreviewView.as_view(), name="customer-import-preview"),

@@ -33,8 +33,16 @@ from rest_framework.response import Response
 from kith.audit.choices import AccessKind
 from kith.audit.services import log_access
 from kith.core import timeline
-from kith.core.api import FastJSONParser
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api import FastJSONParser, exception_handler
+from kith.core.api_views import (
+    ErrorSerializer,
+    KithAPIView,
+    fields_parameter,
+    flatten_errors,
+    pick,
+    sparse_fields,
+    validated,
+)
 from kith.core.models import TimelineEntry
 from kith.jobs.api.serializers import JobSerializer
 from kith.parties import services
@@ -342,6 +350,7 @@ class TokenView(KithAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [FastJSONParser, FormParser]
+    idempotent_posts = False  # the response is a secret: never stored
 
     @extend_schema(
         operation_id="auth_token_create",
@@ -385,7 +394,9 @@ _LIST_PARAMETERS = [
 ]
 
 
-_NOT_FILTERS = frozenset({"q", "cursor", "limit", "sort", "format"})
+_NOT_FILTERS = frozenset({"q", "cursor", "limit", "sort", "format", "fields"})
+ROW_FIELDS = list(s.CustomerRowSerializer().fields)
+DETAIL_FIELDS = [*s.CustomerDetailSerializer().fields, "masked_fields", "read_only_fields"]
 
 
 def _log_search(request: Request, filters: CustomerFilters, rows: list[dict[str, Any]]) -> None:
@@ -406,12 +417,35 @@ def _log_search(request: Request, filters: CustomerFilters, rows: list[dict[str,
     )
 
 
+def _create_customer(request: Request, payload: Any) -> Customer:
+    """A new customer from a create body: ``POST /customers/`` and the create items of a bulk request."""
+    access.require(request.user, "customer", "create")
+    data = validated(s.CustomerCreateSerializer, payload)
+    kind = data.pop("kind")
+    parts = _split_customer_input(data, default_lists=())
+    with _custom_data_errors():
+        return services.customer_create(actor=request.user, kind=kind, data=data, **parts)
+
+
+def _update_customer(request: Request, customer: Customer, payload: Any) -> Customer:
+    """A change from an update body (with ``version``): ``PATCH /customers/{number}/`` and the update items
+    of a bulk request."""
+    data = validated(s.CustomerUpdateSerializer, payload)
+    version = data.pop("version")
+    parts = _split_customer_input(data, default_lists=None)
+    with _custom_data_errors():
+        return services.customer_update(
+            actor=request.user, customer=customer, expected_version=version, data=data, **parts
+        )
+
+
 class CustomerListView(KithAPIView):
     @extend_schema(
         operation_id="customers_list",
-        parameters=_LIST_PARAMETERS,
+        parameters=[*_LIST_PARAMETERS, fields_parameter(ROW_FIELDS)],
         description=gettext_lazy(
-            "Search and filter customers, keyset-paginated. Custom fields filter as cf_<key>=<value>."
+            "Search and filter customers, keyset-paginated. Custom fields filter as cf_<key>=<value>; "
+            "fields=customer_number,display_name returns only those keys of each row."
         ),
         responses={200: s.CustomerListSerializer, **_errors(400, 401)},
     )
@@ -431,6 +465,11 @@ class CustomerListView(KithAPIView):
         limit = 0
         try:
             limit = _limit(request, DEFAULT_LIMIT)
+        except exceptions.ValidationError as exc:
+            errors.update(exc.detail)  # type: ignore[arg-type]
+        fields = None
+        try:
+            fields = sparse_fields(request, ROW_FIELDS)
         except exceptions.ValidationError as exc:
             errors.update(exc.detail)  # type: ignore[arg-type]
         try:
@@ -482,7 +521,7 @@ class CustomerListView(KithAPIView):
             result.pop("primary_email_masked", None)
         return Response(
             {
-                "results": results,
+                "results": [pick(result, fields) for result in results],
                 "next_cursor": page.next_cursor,
                 "next": _next_url(request, page.next_cursor),
             }
@@ -494,12 +533,7 @@ class CustomerListView(KithAPIView):
         responses={201: s.CustomerDetailSerializer, **_errors(400, 401)},
     )
     def post(self, request: Request) -> Response:
-        access.require(request.user, "customer", "create")
-        data = validated(s.CustomerCreateSerializer, request.data)
-        kind = data.pop("kind")
-        parts = _split_customer_input(data, default_lists=())
-        with _custom_data_errors():
-            customer = services.customer_create(actor=request.user, kind=kind, data=data, **parts)
+        customer = _create_customer(request, request.data)
         return Response(
             _detail(request, customer),
             status=status.HTTP_201_CREATED,
@@ -509,10 +543,13 @@ class CustomerListView(KithAPIView):
 
 class CustomerDetailView(KithAPIView):
     @extend_schema(
-        operation_id="customers_retrieve", responses={200: s.CustomerDetailSerializer, **_errors(401, 404)}
+        operation_id="customers_retrieve",
+        parameters=[fields_parameter(DETAIL_FIELDS)],
+        responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
-        return Response(_shown(request, _customer_for_page(request, number), note=True))
+        fields = sparse_fields(request, DETAIL_FIELDS)
+        return Response(pick(_shown(request, _customer_for_page(request, number), note=True), fields))
 
     @extend_schema(
         operation_id="customers_partial_update",
@@ -524,14 +561,7 @@ class CustomerDetailView(KithAPIView):
         responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404, 409)},
     )
     def patch(self, request: Request, number: str) -> Response:
-        customer = _customer_to_change(request, number)
-        data = validated(s.CustomerUpdateSerializer, request.data)
-        version = data.pop("version")
-        parts = _split_customer_input(data, default_lists=None)
-        with _custom_data_errors():
-            services.customer_update(
-                actor=request.user, customer=customer, expected_version=version, data=data, **parts
-            )
+        customer = _update_customer(request, _customer_to_change(request, number), request.data)
         return Response(_detail(request, customer))
 
     @extend_schema(operation_id="customers_destroy", responses={204: None, **_errors(401, 404, 409)})
@@ -540,6 +570,104 @@ class CustomerDetailView(KithAPIView):
             actor=request.user, customer=_customer_to_change(request, number, action="delete")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _bulk_item(request: Request, index: int, item: dict[str, Any]) -> dict[str, Any]:
+    """One item of a bulk request in its own savepoint: an update when it names a ``customer_number``, else
+    a create; its error as the single endpoint would answer it (same codes, flat field keys)."""
+    number = item.get("customer_number")
+    shown = number if isinstance(number, str) else None
+    result: dict[str, Any] = {"index": index, "customer_number": shown, "version": None}
+    try:
+        with transaction.atomic():
+            if "customer_number" in item:
+                if not isinstance(number, str) or not number.strip():
+                    raise _bad("customer_number", _("Give the number of the customer to change."))
+                payload = {k: v for k, v in item.items() if k != "customer_number"}
+                customer = _update_customer(request, _customer_to_change(request, number), payload)
+                result["status"] = "updated"
+            else:
+                customer = _create_customer(request, item)
+                result["status"] = "created"
+    except Exception as exc:  # what the exception handler cannot answer is raised again
+        response = exception_handler(exc, {"request": request, "view": None})
+        if response is None:
+            raise
+        body = response.data
+        errors = flatten_errors(body.get("errors") or {})
+        if body.get("non_field_errors"):
+            errors.setdefault("non_field_errors", []).extend(str(m) for m in body["non_field_errors"])
+        if body.get("code") == "not_found":
+            errors.setdefault("customer_number", []).append(
+                _("There is no customer with the number “%(number)s”.") % {"number": number}
+            )
+        result.update(
+            status="error", code=str(body.get("code")), detail=str(body.get("detail")), errors=errors
+        )
+        return result
+    result.update(customer_number=customer.customer_number, version=customer.version, errors={})
+    return result
+
+
+class CustomerBulkView(KithAPIView):
+    """Many creates and updates in one request, each through the same checks and services as the single
+    endpoints (permissions, visibility, field rules, versions)."""
+
+    @extend_schema(
+        operation_id="customers_bulk",
+        summary=gettext_lazy("Create and update up to 500 customers in one request"),
+        description=gettext_lazy(
+            "Each item is a create body (as POST /customers/) or an update body with customer_number and "
+            "version (as PATCH /customers/{number}/). Without atomic, each item is saved or refused on its "
+            "own (a stale version is that item's conflict) and the answer is 200 with a result per item. "
+            "With atomic: true, one refused item saves nothing: 400 with the results (the items that would "
+            "have been saved are rolled_back)."
+        ),
+        request=s.CustomerBulkSerializer,
+        responses={
+            200: s.CustomerBulkResponseSerializer,
+            400: s.CustomerBulkErrorSerializer,
+            **_errors(401, 403),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(s.CustomerBulkSerializer, request.data)
+        with transaction.atomic():
+            results = [_bulk_item(request, index, item) for index, item in enumerate(data["items"])]
+            failed = sum(1 for r in results if r["status"] == "error")
+            refused = data["atomic"] and failed > 0
+            if refused:
+                transaction.set_rollback(True)
+        counts = {
+            "created": sum(1 for r in results if r["status"] == "created"),
+            "updated": sum(1 for r in results if r["status"] == "updated"),
+            "failed": failed,
+        }
+        if not refused:
+            return Response({"results": results, **counts})
+        # all or nothing, and something was refused: nothing was saved
+        errors: dict[str, list[str]] = {}
+        for r in results:
+            where = f"items.{r['index']}"
+            if r["status"] == "error":
+                for field, messages in (r["errors"] or {"": [r["detail"]]}).items():
+                    errors[f"{where}.{field}" if field else where] = messages
+                continue
+            if r["status"] == "created":
+                r["customer_number"] = None  # its number was given back with the rollback
+            r.update(status="rolled_back", version=None)
+        return Response(
+            {
+                "code": "bulk_refused",
+                "detail": _("Nothing was saved: %(count)d item(s) were refused.") % {"count": failed},
+                "errors": errors,
+                "results": results,
+                "created": 0,
+                "updated": 0,
+                "failed": failed,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
 
 
 class _CustomerStatusView(KithAPIView):

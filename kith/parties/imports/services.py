@@ -61,7 +61,7 @@ from kith.parties.models import (
     RelationshipType,
 )
 from kith.parties.selectors.search import CustomerFilters, customer_search
-from kith.parties.services.contact_points import normalise_email, normalise_phone
+from kith.parties.services.contact_points import contact_items, normalise_email, normalise_phone
 from kith.security.rules import IMPORT, require_permission
 
 JOB_KIND = "customers.import"
@@ -493,21 +493,7 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
             if (value := getattr(customer, name, None)) not in (None, "")
         },
         "owner": customer.owner_id,
-        "phones": [
-            {"number": p.number, "label": p.label, "extension": p.extension, "is_primary": p.is_primary}
-            for p in customer.phones.all()
-        ],
-        "emails": [
-            {"address": e.address, "label": e.label, "is_primary": e.is_primary}
-            for e in customer.emails.all()
-        ],
-        "addresses": [
-            {
-                k: getattr(a, k)
-                for k in ("label", "line1", "line2", "postal_code", "city", "region", "country", "is_primary")
-            }
-            for a in customer.addresses.all()
-        ],
+        **contact_items(customer),
         "custom": dict(customer.custom_data or {}),
         "categories": list(customer.categories.values_list("pk", flat=True)),
         "tags": list(customer.tags.values_list("name", flat=True)),

@@ -9,6 +9,7 @@ from kith.parties.models.catalogues import (
     Tag,
 )
 from kith.parties.models.customers import Address, Customer, CustomerNumberSequence, Email, Phone
+from kith.parties.models.duplicates import DuplicateCandidate, DuplicateStatus
 from kith.parties.models.imports import ImportChange
 from kith.parties.models.records import Interaction, Relationship, SpecialDate
 
@@ -19,6 +20,8 @@ __all__ = [
     "CustomFieldDefinition",
     "Customer",
     "CustomerNumberSequence",
+    "DuplicateCandidate",
+    "DuplicateStatus",
     "Email",
     "ImportChange",
     "Interaction",

@@ -68,9 +68,14 @@ def customer_page(*, user: Any, pk: int | None = None, customer_number: str | No
             "phones", "emails", "addresses", "tags", "roles", "categories__tree", "special_dates"
         )
     )
-    if customer_number is not None:
-        return get_object_or_404(qs, customer_number=customer_number)
-    return get_object_or_404(qs, pk=pk)
+    customer = (
+        get_object_or_404(qs, customer_number=customer_number)
+        if customer_number is not None
+        else get_object_or_404(qs, pk=pk)
+    )
+    if customer.merged_into_id:  # a merged number keeps leading to the customer it was merged into
+        return customer_page(user=user, pk=_survivor_id(customer))
+    return customer
 
 
 @dataclass
@@ -93,5 +98,15 @@ def relationships_of(customer: Customer) -> list[RelationshipView]:
 
 
 def customer_by_number(*, user: Any, customer_number: str) -> Customer:
-    """One visible customer without its page's extras (for actions that need only the record itself)."""
-    return get_object_or_404(customers_for(user), customer_number=customer_number)
+    """One visible customer without its page's extras (for actions that need only the record itself);
+    the number of a merged customer gives the customer it was merged into."""
+    customer = get_object_or_404(customers_for(user), customer_number=customer_number)
+    if customer.merged_into_id:
+        return get_object_or_404(customers_for(user), pk=_survivor_id(customer))
+    return customer
+
+
+def _survivor_id(customer: Customer) -> int:
+    from kith.parties.services.merge import resolve
+
+    return resolve(customer).pk

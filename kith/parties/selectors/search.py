@@ -265,7 +265,7 @@ def _typo_branch(q: str) -> Q | None:
 
 def _filtered(user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     """The visible customers matching every filter except the search text."""
-    qs = customers_for(user)
+    qs = customers_for(user).filter(merged_into__isnull=True)  # merged customers live on in their survivor
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
@@ -425,7 +425,13 @@ def customer_search(
         if exact:
             _attach_contacts(exact)
             return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
-        if Customer.objects.filter(number).exists():
+        merged_into = Customer.objects.filter(number).values_list("merged_into_id", flat=True).first()
+        if merged_into:  # a merged customer's number finds the customer it was merged into
+            exact = list(qs.filter(pk=merged_into).values(*ROW_FIELDS)[:1])
+            if exact:
+                _attach_contacts(exact)
+                return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
+        if merged_into is not None:
             # the number of a customer this reader may not see (or filters out): no name, phone or typo
             # can match a customer number, so the answer is the same empty page, without the text search
             return SearchPage(rows=[], next_cursor=None, total=0 if with_total else None)

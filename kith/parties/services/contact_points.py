@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
@@ -67,3 +68,22 @@ def id_number_key(raw: str) -> str:
     """An ID-document number as it is compared: letters and digits only, upper case
     (``110101 19900307 123x`` and ``11010119900307123X`` are one number)."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", raw or "").upper() if ch.isalnum())
+
+
+ADDRESS_PARTS = ("label", "line1", "line2", "postal_code", "city", "region", "country", "is_primary")
+
+
+def contact_items(customer: Any) -> dict[str, list[dict[str, Any]]]:
+    """A customer's phones, emails and addresses in the shape the customer services take (to add to them,
+    or to put them back as they were)."""
+    return {
+        "phones": [
+            {"number": p.number, "label": p.label, "extension": p.extension, "is_primary": p.is_primary}
+            for p in customer.phones.all()
+        ],
+        "emails": [
+            {"address": e.address, "label": e.label, "is_primary": e.is_primary}
+            for e in customer.emails.all()
+        ],
+        "addresses": [{k: getattr(a, k) for k in ADDRESS_PARTS} for a in customer.addresses.all()],
+    }

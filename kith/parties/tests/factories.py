@@ -11,11 +11,19 @@ from kith.parties.models import Customer
 def person(actor: Any = None, **data: Any) -> Customer:
     phones = data.pop("phones", ())
     emails = data.pop("emails", ())
+    addresses = data.pop("addresses", ())
     custom = data.pop("custom", None)
     data.setdefault("family_name", "Smith")
     data.setdefault("given_name", "John")
     return services.customer_create(
-        actor=actor, kind="person", data=data, phones=phones, emails=emails, custom=custom
+        actor=actor,
+        kind="person",
+        data=data,
+        phones=phones,
+        emails=emails,
+        addresses=addresses,
+        custom=custom,
+        tag_names=data.pop("tag_names", None),
     )
 
 

@@ -163,6 +163,13 @@ def _page(request: HttpRequest, customer: Customer, *, status: int = 200, **form
 @require_GET
 def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
     customer = customer_page(user=request.user, customer_number=number)
+    if customer.customer_number != number:  # merged: its address leads to the customer it went into
+        if customer.customer_number.upper() != number.upper():
+            messages.info(
+                request,
+                _("%(old)s was merged into %(new)s.") % {"old": number, "new": customer.customer_number},
+            )
+        return redirect("parties:customer_detail", number=customer.customer_number)
     log_access(request.user, AccessKind.VIEW, customer_ids=[customer.pk])
     note_sensitive_view(request.user, customer, field_view(request.user, customer), channel="web")
     return _page(request, customer)

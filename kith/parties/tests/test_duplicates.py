@@ -1,0 +1,274 @@
+"""Likely duplicates (found incrementally, with a score and the reasons) and merging two customers."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from kith.audit.models import AuditEntry
+from kith.core.errors import ConflictError
+from kith.core.models import TimelineEntry
+from kith.jobs import services as jobs
+from kith.parties import services
+from kith.parties.models import Customer, DuplicateCandidate, DuplicateStatus, Relationship, RelationshipType
+from kith.parties.selectors import duplicates as selectors
+from kith.parties.selectors.search import CustomerFilters, customer_search
+from kith.parties.services import catalogues, duplicates
+from kith.parties.services.merge import customer_merge
+from kith.parties.tests.factories import company, person
+from kith.security.testing import make_user, with_clearance
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def boss(db, settings, tmp_path):
+    settings.KITH_JOBS_DIR = tmp_path / "jobs"
+    return with_clearance(make_user("boss", "sales_manager"))
+
+
+def _pair(a: Customer, b: Customer) -> DuplicateCandidate:
+    return DuplicateCandidate.objects.get(first_id=min(a.pk, b.pk), second_id=max(a.pk, b.pk))
+
+
+def test_pairs_are_found_with_a_score_and_reasons(boss):
+    anna = person(boss, given_name="Anna", family_name="Berg", phones=[{"number": "+49 30 1234567"}])
+    anna2 = person(
+        boss, given_name="A.", family_name="Other", phones=[{"number": "030 1234567", "region": "DE"}]
+    )
+    mail1 = person(boss, given_name="Mo", family_name="One", emails=[{"address": "mo@example.com"}])
+    mail2 = person(boss, given_name="Mo", family_name="Two", emails=[{"address": "MO@Example.com"}])
+    id1 = person(boss, given_name="Id", family_name="A", id_document_number="110101199003121234")
+    id2 = person(
+        boss, given_name="Id", family_name="B", id_document_number="１１０１０１１９９００３１２１２３４"
+    )
+    jon = person(
+        boss,
+        given_name="Jonathan",
+        family_name="Smithers",
+        addresses=[{"line1": "1 Main St", "city": "Leeds"}],
+    )
+    jon2 = person(
+        boss,
+        given_name="Jonathan",
+        family_name="Smither",
+        addresses=[{"line1": "9 High St", "city": "Leeds"}],
+    )
+    acme = company(boss, legal_name="Acme Trading Ltd")
+    acme2 = company(boss, legal_name="Acme Trading Ltd.")
+    person(
+        boss, given_name="Acme Trading", family_name="Ltd"
+    )  # a person: never paired with a company by name
+    assert duplicates.scan_changed() == 5
+    assert _pair(anna, anna2).reasons == ["phone"] and _pair(anna, anna2).score == 90
+    assert _pair(mail1, mail2).reasons == ["email"]
+    assert _pair(id1, id2).reasons == ["id_number"] and _pair(id1, id2).score == 100
+    assert _pair(jon, jon2).reasons == ["name_address"] and _pair(jon, jon2).score == 85
+    assert _pair(acme, acme2).reasons == ["name"] and _pair(acme, acme2).score == 70
+    assert DuplicateCandidate.objects.count() == 5
+    # a second look changes nothing; a pair marked "not the same" stays so
+    duplicates.dismiss(actor=boss, candidate=_pair(acme, acme2))
+    Customer.objects.filter(pk=acme2.pk).update(updated_at=timezone.now())
+    assert duplicates.scan_changed() == 0
+    assert _pair(acme, acme2).status == DuplicateStatus.DISMISSED
+    assert AuditEntry.objects.filter(object_type="parties.duplicatecandidate").exists()
+
+
+def test_only_customers_changed_since_the_last_look_are_compared(boss, django_assert_max_num_queries):
+    person(boss, given_name="Eva", family_name="Early", emails=[{"address": "eva@example.com"}])
+    duplicates.scan_changed()
+    assert not duplicates.changed_since_scan()
+    with django_assert_max_num_queries(2):
+        assert duplicates.changed_since_scan() is False  # the schedule's check when nothing changed
+    late = person(boss, given_name="Eve", family_name="Late", emails=[{"address": "EVA@example.com"}])
+    assert duplicates.changed_since_scan()
+    assert duplicates.scan_changed() == 1
+    assert DuplicateCandidate.objects.get().second_id == late.pk
+
+
+def test_the_full_look_is_a_job_with_progress(boss):
+    for n in range(3):
+        person(boss, given_name="Twin", family_name=f"Same{n}", phones=[{"number": f"+49 30 555000{n}"}])
+    person(boss, given_name="Twin", family_name="Copy", phones=[{"number": "+49 30 5550001"}])
+    job = duplicates.start_scan_all(actor=boss)
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == ("succeeded", 4, 4) and job.result["new_pairs"] >= 1
+
+
+def test_the_report_shows_only_pairs_whose_customers_one_sees(boss):
+    rep = make_user("rep", "sales_rep", manager=boss)
+    peer = make_user("peer", "sales_manager")
+    mine = person(rep, given_name="R", family_name="One", phones=[{"number": "+49 30 7777777"}])
+    theirs = person(peer, given_name="P", family_name="Two", phones=[{"number": "+49 30 7777777"}])
+    mine2 = person(rep, given_name="R", family_name="Three", phones=[{"number": "+49 30 7777777"}])
+    duplicates.scan_changed()
+    assert DuplicateCandidate.objects.count() == 3
+    seen, _more = selectors.open_pairs(rep)
+    assert [(p.first.pk, p.second.pk) for p in seen] == [(mine.pk, mine2.pk)]
+    assert theirs.pk not in {c for p in selectors.open_pairs(boss)[0] for c in (p.first.pk, p.second.pk)}
+
+
+@pytest.fixture
+def pair(boss):
+    catalogues.custom_field_create(actor=None, data={"key": "hobby", "label": "Hobby", "field_type": "text"})
+    employs = RelationshipType.objects.create(
+        code="employs", name="employs", inverse_name="works for", from_kind="company", to_kind="person"
+    )
+    knows = RelationshipType.objects.create(code="knows", name="knows", inverse_name="knows")
+    keep = person(
+        boss,
+        given_name="Anna",
+        family_name="Berg",
+        phones=[{"number": "+49 30 1234567"}],
+        notes="",
+        custom={},
+    )
+    gone = person(
+        boss,
+        given_name="Anne",
+        family_name="Berg",
+        birth_date="1985-04-12",
+        phones=[{"number": "+49 30 1234567"}, {"number": "+49 171 2345678"}],
+        emails=[{"address": "anna@example.com"}],
+        notes="met at the fair",
+        custom={"hobby": "chess"},
+    )
+    acme = company(boss, legal_name="Acme Ltd")
+    services.relationship_add(actor=boss, type=employs, from_customer=acme, to_customer=gone)
+    services.relationship_add(actor=boss, type=knows, from_customer=keep, to_customer=gone)
+    services.interaction_create(
+        actor=boss, customer=gone, data={"kind": "call", "subject": "Asked for prices"}
+    )
+    services.special_date_add(actor=boss, customer=gone, kind="wedding", month=6, day=1)
+    duplicates.scan_changed()
+    keep.refresh_from_db()
+    gone.refresh_from_db()
+    return {"keep": keep, "gone": gone, "acme": acme, "employs": employs}
+
+
+def test_merging_moves_everything_and_the_old_number_leads_to_the_survivor(boss, pair):
+    keep, gone = pair["keep"], pair["gone"]
+    survivor = customer_merge(
+        actor=boss,
+        survivor=keep,
+        merged=gone,
+        survivor_version=keep.version,
+        merged_version=gone.version,
+        choices={"given_name": "merged"},
+    )
+    assert survivor.given_name == "Anne" and survivor.family_name == "Berg"
+    assert str(survivor.birth_date) == "1985-04-12"  # empty on the survivor: taken by default
+    assert survivor.notes == "met at the fair" and survivor.custom_data["hobby"] == "chess"
+    assert sorted(p.number for p in survivor.phones.all()) == ["+491712345678", "+49301234567"]
+    assert [e.address for e in survivor.emails.all()] == ["anna@example.com"]
+    assert survivor.interactions.get().subject == "Asked for prices"
+    assert TimelineEntry.objects.filter(subject_id=survivor.pk, title="Asked for prices").exists()
+    assert not TimelineEntry.objects.filter(subject_id=gone.pk).exists()
+    assert (
+        survivor.special_dates.filter(kind="wedding").exists()
+        and survivor.special_dates.filter(kind="birthday").exists()
+    )
+    employment = Relationship.objects.get(type=pair["employs"])
+    assert employment.to_customer_id == survivor.pk
+    assert not Relationship.objects.filter(type__code="knows").exists()  # between the two: gone
+    tomb = Customer.objects.get(pk=gone.pk)
+    assert tomb.merged_into_id == survivor.pk and tomb.status == "archived"
+    assert not tomb.phones.exists() and not tomb.special_dates.exists()
+    # the old number keeps leading to the survivor: search, page, API
+    page = customer_search(user=boss, filters=CustomerFilters(q=gone.customer_number))
+    assert [r["id"] for r in page.rows] == [survivor.pk]
+    assert gone.pk not in [r["id"] for r in customer_search(user=boss, filters=CustomerFilters()).rows]
+    assert [
+        r["id"] for r in customer_search(user=boss, filters=CustomerFilters(q="+49 171 2345678")).rows
+    ] == [survivor.pk]
+    event = AuditEntry.objects.get(action="merge")
+    assert (
+        event.changes["merged"] == gone.customer_number and "given_name" in event.changes["taken_from_merged"]
+    )
+    assert _pair(keep, gone).status == DuplicateStatus.MERGED
+
+
+def test_a_merge_is_refused_whole_on_a_stale_version_a_kind_mismatch_or_without_permission(boss, pair):
+    keep, gone = pair["keep"], pair["gone"]
+    with pytest.raises(ConflictError):
+        customer_merge(
+            actor=boss,
+            survivor=keep,
+            merged=gone,
+            survivor_version=keep.version,
+            merged_version=gone.version - 1,
+        )
+    gone.refresh_from_db()
+    assert gone.merged_into_id is None and gone.phones.count() == 2 and gone.interactions.count() == 1
+    with pytest.raises(ValidationError, match="person and a company"):
+        customer_merge(
+            actor=boss, survivor=keep, merged=pair["acme"], survivor_version=None, merged_version=None
+        )
+    rep = make_user("rep2", "sales_rep", manager=boss)
+    Customer.objects.filter(pk__in=[keep.pk, gone.pk]).update(owner=rep)
+    keep.refresh_from_db()
+    gone.refresh_from_db()
+    with pytest.raises(PermissionDenied):  # reps may not delete, and a merge deletes one of the two
+        customer_merge(actor=rep, survivor=keep, merged=gone, survivor_version=None, merged_version=None)
+
+
+def test_duplicates_page_dismiss_and_merge_in_the_browser_forms(client, boss, pair):
+    keep, gone = pair["keep"], pair["gone"]
+    client.force_login(boss)
+    page = client.get(reverse("parties:duplicates")).content.decode()
+    assert keep.customer_number in page and gone.customer_number in page and "same phone" in page
+    merge_url = (
+        f"{reverse('parties:customer_merge')}?keep={keep.customer_number}&merge={gone.customer_number}"
+    )
+    form = client.get(merge_url).content.decode()
+    assert 'name="choice:given_name"' in form and "met at the fair" in form
+    response = client.post(
+        reverse("parties:customer_merge"),
+        {
+            "keep": keep.customer_number,
+            "merge": gone.customer_number,
+            "keep_version": keep.version,
+            "merge_version": gone.version,
+            "choice:given_name": "merged",
+        },
+    )
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/customers/{keep.customer_number}/"
+    )
+    old = client.get(reverse("parties:customer_detail", args=[gone.customer_number]))
+    assert old.status_code == 302 and old["Location"].endswith(f"/customers/{keep.customer_number}/")
+    assert Customer.objects.get(pk=keep.pk).given_name == "Anne"
+
+
+def test_duplicates_and_merge_api(boss, pair):
+    keep, gone = pair["keep"], pair["gone"]
+    api = APIClient()
+    api.force_authenticate(boss)
+    listed = api.get("/api/v1/duplicates/").json()["results"]
+    assert listed and listed[0]["reasons"] == ["phone"] and listed[0]["reason_labels"] == ["same phone"]
+    stale = api.post(
+        "/api/v1/merges/",
+        {"keep": keep.customer_number, "merge": gone.customer_number, "merge_version": 99},
+        format="json",
+    )
+    assert stale.status_code == 409
+    done = api.post(
+        "/api/v1/merges/",
+        {"keep": keep.customer_number, "merge": gone.customer_number, "choices": {"given_name": "merged"}},
+        format="json",
+    )
+    assert done.status_code == 200 and done.json()["customer_number"] == keep.customer_number
+    detail = api.get(f"/api/v1/customers/{gone.customer_number}/").json()
+    assert detail["customer_number"] == keep.customer_number and detail["given_name"] == "Anne"
+    assert api.get("/api/v1/duplicates/").json()["results"] == []
+    assert api.post("/api/v1/duplicates/scan/").status_code == 202
+    other = person(boss, given_name="X", family_name="Y", emails=[{"address": "anna@example.com"}])
+    duplicates.scan_changed()
+    candidate = DuplicateCandidate.objects.get(status="open")
+    assert {candidate.first_id, candidate.second_id} == {keep.pk, other.pk}
+    assert api.post(f"/api/v1/duplicates/{candidate.pk}/dismiss/").status_code == 204
+    assert DuplicateCandidate.objects.get(pk=candidate.pk).status == "dismissed"
