@@ -258,7 +258,7 @@ def dismiss(*, actor: Any, candidate: DuplicateCandidate) -> DuplicateCandidate:
         require_change(actor, first)
         require_change(actor, second)
     except PermissionDenied:
-        raise PermissionDenied(_("You may change neither of these customers.")) from None
+        raise PermissionDenied(_("You may not change one of these customers.")) from None
     with transaction.atomic():
         DuplicateCandidate.objects.filter(pk=candidate.pk).update(
             status=DuplicateStatus.DISMISSED, decided_by=actor
