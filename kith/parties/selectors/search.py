@@ -265,7 +265,7 @@ def _typo_branch(q: str) -> Q | None:
 
 def _filtered(user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     """The visible customers matching every filter except the search text."""
-    qs = customers_for(user).filter(merged_into__isnull=True)  # merged customers live on in their survivor
+    qs = customers_for(user)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
@@ -421,17 +421,13 @@ def customer_search(
     number = _number_q(filters.q) if filters.q and not cursor else None
     if number is not None:
         # a customer number typed in full is the customer wanted: one indexed lookup answers it
-        exact = list(qs.filter(number).values(*ROW_FIELDS)[:1])
+        exact = list(qs.filter(number).values(*ROW_FIELDS, "merged_into_id")[:1])
+        if exact and exact[0].pop("merged_into_id"):  # merged: the number finds the customer it went into
+            exact = list(qs.filter(pk=_survivor_id(exact[0]["id"])).values(*ROW_FIELDS)[:1])
         if exact:
             _attach_contacts(exact)
             return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
-        merged_into = Customer.objects.filter(number).values_list("merged_into_id", flat=True).first()
-        if merged_into:  # a merged customer's number finds the customer it was merged into
-            exact = list(qs.filter(pk=merged_into).values(*ROW_FIELDS)[:1])
-            if exact:
-                _attach_contacts(exact)
-                return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
-        if merged_into is not None:
+        if Customer.objects.filter(number).exists():
             # the number of a customer this reader may not see (or filters out): no name, phone or typo
             # can match a customer number, so the answer is the same empty page, without the text search
             return SearchPage(rows=[], next_cursor=None, total=0 if with_total else None)
@@ -466,6 +462,12 @@ def customer_search(
             union |= branch if isinstance(branch, Q) else branch.q
         total = base.filter(union).count()
     return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
+
+
+def _survivor_id(pk: int) -> int:
+    from kith.parties.services.merge import resolve
+
+    return resolve(Customer.objects.get(pk=pk)).pk
 
 
 def loggable_query(q: str, rows: list[dict[str, Any]]) -> str:

@@ -224,9 +224,10 @@ def customer_merge(
     Customer.objects.filter(pk=merged.pk).update(
         merged_into=survivor,
         status=CustomerStatus.ARCHIVED,
-        search_name="",
+        search_name="",  # no longer found by name or ID number: its number leads to the survivor
         search_pinyin="",
         search_initials="",
+        id_document_index="",
         version=F("version") + 1,
         updated_at=timezone.now(),
     )
