@@ -105,6 +105,11 @@ class Progress:
         self._work_files.append(path)
         return path
 
+    def drop(self, path: Path) -> None:
+        """A work file the run decided not to keep (an error report with no errors)."""
+        path.unlink(missing_ok=True)
+        self._work_files = [p for p in self._work_files if p != path]
+
     def discard(self) -> None:
         for path in self._work_files:
             path.unlink(missing_ok=True)

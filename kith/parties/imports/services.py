@@ -877,6 +877,8 @@ def run_import(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     finally:
         handle.close()
     stem = Path(job.params.get("filename") or "import").stem
+    if not counts.get("rejected"):
+        progress.drop(errors_path)  # nothing rejected: no file to offer
     return {
         "rows": done_rows,
         "counts": counts,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -113,7 +115,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             else:
                 request.session.setdefault("kith_imports", {})[name] = upload.name
                 request.session.modified = True
-                return redirect("parties:import_map", upload=name)
+                return redirect(
+                    f"{reverse('parties:import_map', args=[name])}?{urlencode({'name': upload.name})}"
+                )
         status = 400
     recent = list(job_selectors.jobs_for(request.user).filter(kind=imports.JOB_KIND)[:10])
     return render(request, "parties/import_upload.html", {"form": form, "recent": recent}, status=status)
@@ -124,7 +128,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_map(request: HttpRequest, upload: str) -> HttpResponse:
     """Mapping, options and the preview of the first rows; the buttons re-check, dry-run or import."""
     require_permission(request.user, "customer", IMPORT)
-    filename = request.session.get("kith_imports", {}).get(upload, "")
+    filename = request.session.get("kith_imports", {}).get(upload, "") or request.GET.get("name", "")[:200]
     try:
         first = imports.preview(actor=request.user, upload=upload, filename=filename, limit=0)
     except ValidationError as exc:
