@@ -1425,3 +1425,44 @@ def load_demo(
         f"demo data (seed {seed})", {k: v for k, v in vars(result).items() if isinstance(v, int)}
     )
     return result
+
+
+def add_demo_duplicates(*, count: int = 6, seed: int = 42) -> list[Customer]:
+    """A few near-copies of demo persons (the same phone written another way, or the same email in other
+    letters, or the same name with a typo at the same address), so the duplicates report has something to
+    show on a fresh demo. Made through the customer service, like customers typed in twice."""
+    from django.core.exceptions import ValidationError
+
+    from kith.parties import services
+    from kith.parties.services.contact_points import format_phone
+
+    rng = random.Random(seed)
+    ids = list(
+        Customer.objects.filter(kind=CustomerKind.PERSON, merged_into__isnull=True).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    made: list[Customer] = []
+    for index, pk in enumerate(rng.sample(ids, min(count, len(ids)))):
+        original = Customer.objects.get(pk=pk)
+        phone = original.phones.first()
+        email = original.emails.first()
+        given = original.given_name
+        if index % 3 == 2 and len(given) > 3:  # a typo: the last two letters swapped
+            given = given[:-2] + given[-1] + given[-2]
+        data = {"family_name": original.family_name, "given_name": given, "owner": original.owner_id}
+        phones = [{"number": format_phone(phone.number)}] if phone and index % 3 == 0 else []  # "+49 30 …"
+        emails = [{"address": email.address.upper()}] if email and index % 3 == 1 else []
+        addresses = [
+            {k: getattr(a, k) for k in ("label", "line1", "postal_code", "city", "country")}
+            for a in original.addresses.all()[:1]
+        ]
+        try:
+            made.append(
+                services.customer_create(
+                    actor=None, kind="person", data=data, phones=phones, emails=emails, addresses=addresses
+                )
+            )
+        except ValidationError:  # a demo nicety: a copy that does not fit is skipped
+            continue
+    return made

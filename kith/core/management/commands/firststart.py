@@ -35,6 +35,11 @@ class Command(BaseCommand):
         password_change_require(user=admin)
         self.stdout.write("Loading demo data ...")
         call_command("demo", customers=customers, seed=seed, verbosity=0)
+        from kith.parties.demo import add_demo_duplicates
+        from kith.parties.services.duplicates import scan_changed
+
+        add_demo_duplicates(seed=seed)  # so the duplicates report has something to show
+        scan_changed()
         line = "=" * 64
         self.stdout.write(
             self.style.SUCCESS(
