@@ -13,7 +13,7 @@ class PartiesConfig(AppConfig):
         from kith.parties.choices import InteractionKind
         from kith.parties.imports import services as imports
         from kith.parties.models import Customer
-        from kith.parties.services import duplicates, exports
+        from kith.parties.services import duplicates, exports, quality
         from kith.parties.tasks import enqueue_anniversary_digest
         from kith.security import rules
 
@@ -22,6 +22,7 @@ class PartiesConfig(AppConfig):
         jobs.register(imports.JOB_KIND, _("Customer import"), imports.run_import, result_template=result)
         jobs.register(imports.UNDO_KIND, _("Undo of an import"), imports.run_undo, result_template=result)
         jobs.register(duplicates.SCAN_KIND, _("Search for duplicate customers"), duplicates.run_scan_all)
+        jobs.register(quality.BULK_KIND, _("Data-quality bulk action"), quality.run_bulk)
         rules.register_object_type(
             "customer",
             _("customers"),

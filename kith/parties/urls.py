@@ -10,6 +10,7 @@ from kith.parties.views import (
     exports,
     home,
     imports,
+    quality,
     settings,
 )
 
@@ -29,6 +30,10 @@ urlpatterns = [
     path("customers/duplicates/", duplicates.duplicate_list, name="duplicates"),
     path("customers/duplicates/scan/", duplicates.duplicate_scan, name="duplicate_scan"),
     path("customers/duplicates/<int:pk>/dismiss/", duplicates.duplicate_dismiss, name="duplicate_dismiss"),
+    path("customers/quality/", quality.quality_report, name="quality"),
+    path("customers/quality/rules/", quality.quality_rule_create, name="quality_rule_create"),
+    path("customers/quality/rules/<int:pk>/delete/", quality.quality_rule_delete, name="quality_rule_delete"),
+    path("customers/quality/rules/<int:pk>/bulk/", quality.quality_bulk, name="quality_bulk"),
     path("customers/merge/", duplicates.customer_merge, name="customer_merge"),
     path("customers/autocomplete/", customers.customer_autocomplete, name="customer_autocomplete"),
     path(customer, customer_page.customer_detail, name="customer_detail"),

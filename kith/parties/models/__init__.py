@@ -11,6 +11,7 @@ from kith.parties.models.catalogues import (
 from kith.parties.models.customers import Address, Customer, CustomerNumberSequence, Email, Phone
 from kith.parties.models.duplicates import DuplicateCandidate, DuplicateStatus
 from kith.parties.models.imports import ImportChange
+from kith.parties.models.quality import DataQualityRule
 from kith.parties.models.records import Interaction, Relationship, SpecialDate
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CustomFieldDefinition",
     "Customer",
     "CustomerNumberSequence",
+    "DataQualityRule",
     "DuplicateCandidate",
     "DuplicateStatus",
     "Email",

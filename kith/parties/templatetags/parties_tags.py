@@ -35,3 +35,10 @@ def can_import_customers(user: Any) -> bool:
     from kith.security.rules import IMPORT, has_permission
 
     return has_permission(user, "customer", IMPORT)
+
+
+@register.filter
+def can_edit_customers(user: Any) -> bool:
+    from kith.security.rules import EDIT, has_permission
+
+    return has_permission(user, "customer", EDIT)
