@@ -22,16 +22,25 @@ class JobKind:
     run: Runner
     # a template the job page includes under the progress (the result in the domain's words, its actions)
     result_template: str = ""
+    # (object type, action) the downloader must still hold for the job's file (an export: customer, export)
+    file_permission: tuple[str, str] | None = None
 
 
 _kinds: dict[str, JobKind] = {}
 
 
-def register(code: str, label: Promise | str, run: Runner, *, result_template: str = "") -> None:
+def register(
+    code: str,
+    label: Promise | str,
+    run: Runner,
+    *,
+    result_template: str = "",
+    file_permission: tuple[str, str] | None = None,
+) -> None:
     """``run(job, progress)`` does the work and returns the result (JSON); it reports rows through
     ``progress`` and writes its file (if any) to ``progress.work_file(suffix)``. It must be safe to run again
     from the start: a job whose worker died is run again, and only a finished run's file is kept."""
-    _kinds[code] = JobKind(code, label, run, result_template)
+    _kinds[code] = JobKind(code, label, run, result_template, file_permission)
 
 
 def kind(code: str) -> JobKind:

@@ -50,8 +50,14 @@ def file_path(job: Job) -> Path | None:
     return jobs_dir() / job.file_name if job.file_name else None
 
 
-def file_response(job: Job) -> FileResponse:
-    """The job's file as a download (404 when it has none, or it was deleted after the retention time)."""
+def file_response(job: Job, user: Any) -> FileResponse:
+    """The job's file as a download for ``user`` (404 when it has none, or it was deleted after the
+    retention time); a kind whose file needs a permission (an export) checks it again now."""
+    from kith.security.rules import require_permission
+
+    kind = registry._kinds.get(job.kind)
+    if kind is not None and kind.file_permission is not None:
+        require_permission(user, *kind.file_permission)
     path = file_path(job)
     if path is None or not path.exists():
         raise Http404
@@ -293,4 +299,10 @@ def purge_files(now: dt.datetime | None = None) -> int:
             path.unlink(missing_ok=True)
         Job.objects.filter(pk=job.pk).update(file_name="", result={**job.result, "file_purged": True})
         purged += 1
+    uploads = jobs_dir() / "uploads"  # files uploaded for an import: personal data, kept as long
+    if uploads.is_dir():
+        for path in uploads.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+                purged += 1
     return purged

@@ -49,7 +49,7 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def job_file(request: HttpRequest, pk: int) -> FileResponse:
-    return services.file_response(_job(request, pk))
+    return services.file_response(_job(request, pk), request.user)
 
 
 @login_required

@@ -17,7 +17,12 @@ class PartiesConfig(AppConfig):
         from kith.parties.tasks import enqueue_anniversary_digest
         from kith.security import rules
 
-        jobs.register(exports.JOB_KIND, _("Customer export"), exports.run_customer_export)
+        jobs.register(
+            exports.JOB_KIND,
+            _("Customer export"),
+            exports.run_customer_export,
+            file_permission=("customer", rules.EXPORT),
+        )
         result = "parties/_import_result.html"
         jobs.register(imports.JOB_KIND, _("Customer import"), imports.run_import, result_template=result)
         jobs.register(imports.UNDO_KIND, _("Undo of an import"), imports.run_undo, result_template=result)

@@ -73,4 +73,4 @@ class JobFileView(KithAPIView):
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        return services.file_response(_job(request, pk))
+        return services.file_response(_job(request, pk), request.user)

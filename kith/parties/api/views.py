@@ -79,7 +79,7 @@ from kith.parties.services import access, exports, numbering
 from kith.parties.services import catalogues as catalogue_services
 from kith.security import masking
 from kith.security.access_requests import note_sensitive_view
-from kith.security.rules import EXPORT, can_administer_catalogues, is_signed_in, require_permission
+from kith.security.rules import EXPORT, IMPORT, can_administer_catalogues, is_signed_in, require_permission
 
 ROW_COLUMNS = {"primary_phone": "phones", "primary_email": "emails"}
 
@@ -1448,6 +1448,7 @@ class ImportRequestSerializer(serializers.Serializer):
 
 
 def _import_options(request: Request, data: dict[str, Any]) -> tuple[str, str, imports.Options]:
+    require_permission(request.user, "customer", IMPORT)  # before anything is written to disk
     upload = data.get("upload") or ""
     filename = data.get("filename") or ""
     if data.get("file") is not None:
@@ -1475,7 +1476,6 @@ def _import_options(request: Request, data: dict[str, Any]) -> tuple[str, str, i
 
 
 class ImportPreviewView(KithAPIView):
-    token_levels = {"POST": "read"}  # reads a file, saves nothing
     parser_classes = [MultiPartParser, FastJSONParser]
 
     @extend_schema(

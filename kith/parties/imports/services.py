@@ -60,6 +60,7 @@ from kith.parties.models import (
     Phone,
     RelationshipType,
 )
+from kith.parties.selectors.customers import customers_for
 from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.parties.services.contact_points import contact_items, normalise_email, normalise_phone
 from kith.security.rules import IMPORT, require_permission
@@ -271,11 +272,14 @@ def _name_of(record: dict[str, Any]) -> str:
     return person or str(record.get("legal_name") or record.get("company_name") or "")
 
 
-def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
+def _exact_match(actor: Any, record: dict[str, Any], region: str) -> tuple[set[int], str]:
+    """Customers ``actor`` sees that share the row's number, a phone or an email (a customer they may not
+    see is no match: an import must not tell who owns a phone number)."""
     found: dict[int, str] = {}
+    visible = customers_for(actor).values("pk")
     number = str(record.get("customer_number") or "").strip()
     if number:
-        for pk in Customer.objects.filter(customer_number=number).values_list("pk", flat=True):
+        for pk in customers_for(actor).filter(customer_number=number).values_list("pk", flat=True):
             found.setdefault(pk, _("customer number"))
     indexes = []
     index_field: Any = Phone._meta.get_field("number_index")
@@ -286,7 +290,9 @@ def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
             continue
         indexes.append(index_field.index_of(e164))
     if indexes:
-        for pk in Phone.objects.filter(number_index__in=indexes).values_list("customer_id", flat=True):
+        for pk in Phone.objects.filter(number_index__in=indexes, customer_id__in=visible).values_list(
+            "customer_id", flat=True
+        ):
             found.setdefault(pk, _("phone"))
     keys = []
     for email in record.get("emails") or []:
@@ -295,7 +301,9 @@ def _exact_match(record: dict[str, Any], region: str) -> tuple[set[int], str]:
         except ValidationError:
             continue
     if keys:
-        for pk in Email.objects.filter(address_key__in=keys).values_list("customer_id", flat=True):
+        for pk in Email.objects.filter(address_key__in=keys, customer_id__in=visible).values_list(
+            "customer_id", flat=True
+        ):
             found.setdefault(pk, _("email"))
     if not found:
         return set(), ""
@@ -542,7 +550,7 @@ def _apply(
     """Match and apply one record: (action, customer, how it matched, values before an update)."""
     if record.get("problems"):
         raise _Rejected(dict(record["problems"]))
-    matched, how = _exact_match(record, region)
+    matched, how = _exact_match(actor, record, region)
     rule_name = "exact"
     if len(matched) > 1:
         numbers = ", ".join(
@@ -644,7 +652,7 @@ def _apply(
 
 def _relate(actor: Any, customer: Customer, record: dict[str, Any], catalogue: _Catalogue) -> None:
     for code, number in record.get("related") or []:
-        other = Customer.objects.filter(customer_number=str(number).strip()).first()
+        other = customers_for(actor).filter(customer_number=str(number).strip()).first()
         if other is None:
             raise _Rejected({f"related:{code}": _("No customer numbered %(number)s.") % {"number": number}})
         try:
@@ -891,17 +899,21 @@ def run_import(job: Job, progress: jobs.Progress) -> dict[str, Any]:
 # --- undo ---------------------------------------------------------------------------------------------------
 
 
-def undo_conflicts(job: Job) -> list[str]:
+def _per_customer(job: Job) -> dict[int, tuple[ImportChange, int]]:
+    """Per customer the import touched: its first change (what to undo back to) and the version its last
+    change left (a row may touch a customer an earlier row created or changed)."""
+    out: dict[int, tuple[ImportChange, int]] = {}
+    for change in ImportChange.objects.filter(job=job).order_by("row").iterator(chunk_size=2000):
+        first = out.get(change.customer_id, (change, 0))[0]
+        out[change.customer_id] = (first, change.version_after)
+    return out
+
+
+def undo_conflicts(job: Job, touched: dict[int, tuple[ImportChange, int]] | None = None) -> list[str]:
     """Numbers of the customers changed (or deleted) since the import: while there are any, no undo."""
-    changes = ImportChange.objects.filter(job=job)
-    versions = dict(
-        Customer.objects.filter(pk__in=changes.values("customer_id")).values_list("pk", "version")
-    )
-    stale = [
-        c.customer_id
-        for c in changes.only("customer_id", "version_after")
-        if versions.get(c.customer_id) != c.version_after
-    ]
+    touched = _per_customer(job) if touched is None else touched
+    versions = dict(Customer.objects.filter(pk__in=list(touched)).values_list("pk", "version"))
+    stale = [pk for pk, (_first, last) in touched.items() if versions.get(pk) != last]
     numbers = dict(Customer.objects.filter(pk__in=stale).values_list("pk", "customer_number"))
     return [numbers.get(pk, f"#{pk}") for pk in stale]
 
@@ -929,49 +941,55 @@ def start_undo(*, actor: Any, job: Job, source: str | None = None) -> Job:
     )
 
 
+def _restore(actor: Any, customer: Customer, before: dict[str, Any], version: int) -> None:
+    data = {name: before["data"].get(name, "") for name in (*_SCALARS, "notes")}
+    data["owner"] = before["owner"]
+    customers.customer_update(
+        actor=actor,
+        customer=customer,
+        expected_version=version,
+        data=data,
+        phones=before["phones"],
+        emails=before["emails"],
+        addresses=before["addresses"],
+        custom={k: before["custom"].get(k) for k in set(before["custom"]) | set(customer.custom_data or {})},
+        category_ids=before["categories"],
+        tag_names=before["tags"],
+        role_ids=before["roles"],
+    )
+
+
 def run_undo(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     actor = job.owner
+    require_permission(actor, "customer", IMPORT)  # it may have been withdrawn since the undo was asked for
     imported = Job.objects.get(pk=job.params["import_job"])
-    changes = ImportChange.objects.filter(job=imported).order_by("-row")
-    progress.set_total(changes.count())
+    touched = _per_customer(imported)
+    progress.set_total(len(touched))
     with audit_context(source="import", actor=actor), transaction.atomic():
-        conflicts = undo_conflicts(imported)
+        conflicts = undo_conflicts(imported, touched)
         if conflicts:
             raise ValidationError(
                 _("These customers changed after the import, so it cannot be undone: %(numbers)s.")
                 % {"numbers": ", ".join(conflicts[:20])}
             )
         deleted = restored = 0
-        for change in changes.iterator(chunk_size=500):
-            customer = Customer.objects.get(pk=change.customer_id)
-            if change.action == ImportChange.CREATED:
-                try:
-                    customers.customer_delete(actor=actor, customer=customer)
-                except DeleteRefused as exc:
-                    raise ValidationError(str(exc)) from exc
-                deleted += 1
-            else:
-                before = json.loads(open_token(change.before, _BEFORE_LABEL))
-                data = {name: before["data"].get(name, "") for name in (*_SCALARS, "notes")}
-                data["owner"] = before["owner"]
-                customers.customer_update(
-                    actor=actor,
-                    customer=customer,
-                    expected_version=change.version_after,
-                    data=data,
-                    phones=before["phones"],
-                    emails=before["emails"],
-                    addresses=before["addresses"],
-                    custom={
-                        k: before["custom"].get(k)
-                        for k in set(before["custom"]) | set(customer.custom_data or {})
-                    },
-                    category_ids=before["categories"],
-                    tag_names=before["tags"],
-                    role_ids=before["roles"],
-                )
-                restored += 1
-            progress.advance()
+        ids = list(touched)
+        for start in range(0, len(ids), 500):
+            batch = Customer.objects.in_bulk(ids[start : start + 500])
+            for pk, customer in batch.items():
+                first, last_version = touched[pk]
+                if first.action == ImportChange.CREATED:
+                    try:
+                        customers.customer_delete(actor=actor, customer=customer)
+                    except DeleteRefused as exc:
+                        raise ValidationError(str(exc)) from exc
+                    deleted += 1
+                else:  # back to how it was before the import's first change to it
+                    _restore(
+                        actor, customer, json.loads(open_token(first.before, _BEFORE_LABEL)), last_version
+                    )
+                    restored += 1
+                progress.advance()
         Job.objects.filter(pk=imported.pk).update(
             result={**imported.result, "undone": True, "undone_by_job": job.pk}
         )

@@ -74,7 +74,7 @@ def customer_page(*, user: Any, pk: int | None = None, customer_number: str | No
         else get_object_or_404(qs, pk=pk)
     )
     if customer.merged_into_id:  # a merged number keeps leading to the customer it was merged into
-        return customer_page(user=user, pk=_survivor_id(customer))
+        return customer_page(user=user, pk=_survivor_id(customer.pk, customer.merged_into_id))
     return customer
 
 
@@ -97,16 +97,16 @@ def relationships_of(customer: Customer) -> list[RelationshipView]:
     return views
 
 
+def _survivor_id(pk: int, merged_into_id: int | None) -> int:
+    from kith.parties.services.merge import survivor_id
+
+    return survivor_id(pk, merged_into_id)
+
+
 def customer_by_number(*, user: Any, customer_number: str) -> Customer:
     """One visible customer without its page's extras (for actions that need only the record itself);
     the number of a merged customer gives the customer it was merged into."""
     customer = get_object_or_404(customers_for(user), customer_number=customer_number)
     if customer.merged_into_id:
-        return get_object_or_404(customers_for(user), pk=_survivor_id(customer))
+        return get_object_or_404(customers_for(user), pk=_survivor_id(customer.pk, customer.merged_into_id))
     return customer
-
-
-def _survivor_id(customer: Customer) -> int:
-    from kith.parties.services.merge import resolve
-
-    return resolve(customer).pk

@@ -422,8 +422,11 @@ def customer_search(
     if number is not None:
         # a customer number typed in full is the customer wanted: one indexed lookup answers it
         exact = list(qs.filter(number).values(*ROW_FIELDS, "merged_into_id")[:1])
-        if exact and exact[0].pop("merged_into_id"):  # merged: the number finds the customer it went into
-            exact = list(qs.filter(pk=_survivor_id(exact[0]["id"])).values(*ROW_FIELDS)[:1])
+        merged_into = exact[0].pop("merged_into_id") if exact else None
+        if merged_into:  # merged: the number finds the customer it went into
+            from kith.parties.services.merge import survivor_id
+
+            exact = list(qs.filter(pk=survivor_id(exact[0]["id"], merged_into)).values(*ROW_FIELDS)[:1])
         if exact:
             _attach_contacts(exact)
             return SearchPage(rows=exact, next_cursor=None, total=1 if with_total else None)
@@ -462,12 +465,6 @@ def customer_search(
             union |= branch if isinstance(branch, Q) else branch.q
         total = base.filter(union).count()
     return SearchPage(rows=rows, next_cursor=next_cursor, total=total, corrected=corrected)
-
-
-def _survivor_id(pk: int) -> int:
-    from kith.parties.services.merge import resolve
-
-    return resolve(Customer.objects.get(pk=pk)).pk
 
 
 def loggable_query(q: str, rows: list[dict[str, Any]]) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -277,7 +276,3 @@ def dismiss(*, actor: Any, candidate: DuplicateCandidate) -> DuplicateCandidate:
         )
     candidate.refresh_from_db()
     return candidate
-
-
-def pair_filter(customer_id: int) -> Q:
-    return Q(first_id=customer_id) | Q(second_id=customer_id)

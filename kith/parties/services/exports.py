@@ -38,6 +38,8 @@ from kith.security.masking import CUSTOM_PREFIX, FieldView, apply_to_dict, check
 from kith.security.rules import EXPORT, require_permission
 
 JOB_KIND = "customers.export"
+# parameters of the list or of the export form that select no customers
+NOT_FILTERS = frozenset({"cursor", "format", "columns", "csrfmiddlewaretoken", "sort", "limit", "fields"})
 FORMATS: dict[str, tuple[str, Any]] = {
     "csv": (".csv", gettext_lazy("CSV (Excel, any spreadsheet)")),
     "xlsx": (".xlsx", gettext_lazy("Excel workbook (XLSX)")),
@@ -144,7 +146,7 @@ def start_customer_export(
         values = [
             str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v not in (None, "")
         ]
-        if values and key not in ("cursor", "format", "columns", "csrfmiddlewaretoken"):
+        if values and key not in NOT_FILTERS:
             clean[str(key)] = values
     try:
         _filters(actor, clean)
@@ -253,9 +255,6 @@ def flat_row(record: dict[str, Any], view: FieldView) -> dict[str, Any]:
         row[name] = "; ".join(str(v) for v in record.get(name) or [])
     for key, value in (record.get("custom_data") or {}).items():
         row[f"{CUSTOM_PREFIX}{key}"] = "; ".join(map(str, value)) if isinstance(value, list) else value
-    for name in ("phones", "emails", "addresses"):
-        if name in view.hidden:
-            row[name] = ""
     return row
 
 

@@ -38,10 +38,11 @@ from kith.parties.models import (
 from kith.parties.services.access import require_change
 from kith.parties.services.contact_points import contact_items
 from kith.parties.services.customers import COMMON_FIELDS, COMPANY_FIELDS, PERSON_FIELDS, customer_update
+from kith.security.masking import locked_fields
 
 SURVIVOR, MERGED = "survivor", "merged"
 # handled by the merge itself: contact points are added to the survivor, the rest below
-_HANDLED = {Phone, Email, Address, SpecialDate, Relationship, DuplicateCandidate}
+_HANDLED = {Phone, Email, Address, SpecialDate, Relationship}
 
 
 def merge_fields(kind: str) -> tuple[str, ...]:
@@ -153,7 +154,11 @@ def customer_merge(
     for customer, expected in ((survivor, survivor_version), (merged, merged_version)):
         if expected is not None and customer.version != int(expected):
             raise ConflictError()
-    picked = {**default_choices(survivor, merged), **(choices or {})}
+    defaults = default_choices(survivor, merged)
+    for field in locked_fields(actor, "customer", survivor):  # a field one may not write keeps its value
+        if field in defaults:
+            defaults[field] = SURVIVOR
+    picked = {**defaults, **(choices or {})}
     bad = [f for f, side in picked.items() if side not in (SURVIVOR, MERGED)]
     if bad:
         raise ValidationError({f: [_("Choose one of the two values.")] for f in bad})
@@ -261,10 +266,11 @@ def customer_merge(
     return survivor
 
 
-def resolve(customer: Customer) -> Customer:
-    """The customer a (possibly merged) customer stands for now: merges may chain."""
-    seen = set()
-    while customer.merged_into_id and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
+def survivor_id(pk: int, merged_into_id: int | None) -> int:
+    """The id of the customer a (possibly merged) customer stands for now: merges may chain."""
+    seen = {pk}
+    while merged_into_id and merged_into_id not in seen:
+        pk = merged_into_id
+        seen.add(pk)
+        merged_into_id = Customer.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
+    return pk

@@ -269,11 +269,14 @@ def _clean_bulk(actor: Any, action: str, value: Any) -> Any:
         raise ValidationError({"action": [_("Choose an action.")]})
     require_permission(actor, "customer", DELETE if action == "delete" else EDIT)
     if action == "assign_owner":
+        from kith.parties.selectors.catalogues import account_managers
+
+        reach = {u.pk for u in account_managers(actor)}  # the owners the page offers this user
         try:
             user = get_user_model().objects.filter(pk=int(value), is_active=True).first()
         except (TypeError, ValueError):
             user = None
-        if user is None:
+        if user is None or user.pk not in reach:
             raise ValidationError({"value": [_("Choose an active user as account manager.")]})
         return user.pk
     if action == "add_tag":

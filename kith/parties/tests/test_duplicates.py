@@ -275,3 +275,14 @@ def test_duplicates_and_merge_api(boss, pair):
     assert {candidate.first_id, candidate.second_id} == {keep.pk, other.pk}
     assert api.post(f"/api/v1/duplicates/{candidate.pk}/dismiss/").status_code == 204
     assert DuplicateCandidate.objects.get(pk=candidate.pk).status == "dismissed"
+
+
+def test_an_erased_customer_is_not_merged(boss, pair):
+    from kith.privacy.models import ErasureRecord
+
+    ErasureRecord.objects.create(customer=pair["gone"], erased_at=timezone.now(), reason="asked")
+    with pytest.raises(PermissionDenied, match="erased"):  # the write guard of erased customers
+        customer_merge(
+            actor=boss, survivor=pair["keep"], merged=pair["gone"], survivor_version=None, merged_version=None
+        )
+    assert Customer.objects.get(pk=pair["gone"].pk).merged_into_id is None

@@ -283,3 +283,13 @@ def test_command_line_export(world, tmp_path):
         call_command("export", user="boss", filter=["status=bogus"], output=str(target))
     with pytest.raises(Exception, match=r"permission|may not"):
         call_command("export", user="rep", output=str(target))
+
+
+def test_an_export_file_needs_the_export_permission_when_downloaded(client, world):
+    job = _export(world["boss"])
+    client.force_login(world["boss"])
+    assert client.get(reverse("jobs:file", args=[job.pk])).status_code == 200
+    from kith.security import services as security
+
+    security.set_roles(world["boss"], Role.objects.filter(code="sales_rep"))  # export taken away
+    assert client.get(reverse("jobs:file", args=[job.pk])).status_code == 403

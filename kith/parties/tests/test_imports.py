@@ -428,3 +428,37 @@ def test_a_birthday_without_a_year_becomes_a_yearly_date_and_unknown_values_go_t
         rules={"exact": "update", "fuzzy": "update"},
     )
     assert again.result["counts"] == {"unchanged": 1} and jurgen.special_dates.count() == 1
+
+
+def test_a_customer_one_may_not_see_is_no_match_and_is_not_named(boss):
+    peer = make_user("peer", "sales_manager")
+    hidden = person(peer, family_name="Secret", phones=[{"number": "+49 30 1234567"}])
+    upload = _upload(_csv(ROWS[:1]))
+    result = imports.preview(actor=boss, upload=upload, options=imports.Options(mapping=MAPPING))
+    outcome = result.rows[0][1]
+    assert outcome.action == "created" and outcome.match == ""  # as if the number were unknown
+    assert hidden.customer_number not in outcome.reason
+
+
+def test_undo_of_an_import_that_touched_a_customer_twice(boss):
+    rows = [ROWS[0], [*ROWS[0][:8], "VIP;Again", "go"]]  # the second row updates the customer the first made
+    job = _import(boss, _csv(rows))
+    assert job.result["counts"] == {"created": 1, "updated": 1}
+    undo = imports.start_undo(actor=boss, job=job)
+    jobs.run(undo.pk)
+    undo.refresh_from_db()
+    assert undo.status == JobStatus.SUCCEEDED and undo.result == {"deleted": 1, "restored": 0}
+    assert not Customer.objects.exists()
+
+
+def test_the_api_refuses_an_upload_before_writing_it(boss, settings):
+    rep = APIClient()
+    rep.force_authenticate(make_user("rep", "sales_rep"))
+    upload = io.BytesIO(_csv(ROWS))
+    upload.name = "people.csv"
+    assert (
+        rep.post("/api/v1/customers/imports/preview/", {"file": upload}, format="multipart").status_code
+        == 403
+    )
+    uploads = settings.KITH_JOBS_DIR / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())  # nothing written

@@ -240,3 +240,12 @@ def test_a_manager_sees_the_page_without_admin_forms_and_no_home_card(client, ad
     viewer = make_user("viewer", "viewer")
     client.force_login(viewer)
     assert client.get(reverse("parties:quality")).status_code == 403
+
+
+def test_bulk_assign_owner_only_to_someone_in_ones_reach(admin, boss):
+    rule = _rule(admin, "missing_email")
+    stranger = make_user("stranger", "sales_manager")  # not below boss: not offered, not accepted
+    with pytest.raises(ValidationError) as exc:
+        quality.start_bulk(actor=boss, rule=rule, action="assign_owner", value=str(stranger.pk))
+    assert set(exc.value.message_dict) == {"value"}
+    assert not Job.objects.exists()

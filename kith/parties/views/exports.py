@@ -18,8 +18,6 @@ from kith.parties.services import exports
 from kith.parties.views import is_htmx
 from kith.security.rules import EXPORT, require_permission
 
-_NOT_FILTERS = frozenset({"cursor", "format", "columns", "csrfmiddlewaretoken"})
-
 
 class ExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), widget=forms.RadioSelect, initial="csv")
@@ -37,7 +35,9 @@ class ExportForm(forms.Form):
 
 def _filters(data: Any) -> dict[str, list[str]]:
     return {
-        k: [v for v in data.getlist(k) if v] for k in data if k not in _NOT_FILTERS and any(data.getlist(k))
+        k: [v for v in data.getlist(k) if v]
+        for k in data
+        if k not in exports.NOT_FILTERS and any(data.getlist(k))
     }
 
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -176,8 +176,8 @@ def import_map(request: HttpRequest, upload: str) -> HttpResponse:
 @require_POST
 def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_selectors.job_for(request.user, pk)
-    if job is None:
-        raise PermissionDenied
+    if job is None or job.kind != imports.JOB_KIND:
+        raise Http404
     try:
         undo = imports.start_undo(actor=request.user, job=job)
     except ValidationError as exc:
