@@ -759,9 +759,15 @@ def preview(
     table = read_upload(upload, filename=filename)
     custom = list(CustomFieldDefinition.objects.filter(is_active=True).values_list("key", "label"))
     preset, suggested = presets.suggest_mapping(table.columns, custom)
+    chosen = options is not None and any(options.mapping.values())
     options = options or Options(mapping=suggested, default_kind=preset_kind(preset))
     if not options.mapping:
         options.mapping = suggested
+    if not chosen and not any(options.mapping.values()):
+        # columns nothing was recognised in: the user maps them first (no rows to check yet)
+        return Preview(
+            table=table, preset=preset, mapping=options.mapping, rows=[], default_kind=options.default_kind
+        )
     check_options(options, table.columns)
     catalogue = _Catalogue()
     region = settings.KITH_DEFAULT_REGION

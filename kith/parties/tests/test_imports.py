@@ -462,3 +462,17 @@ def test_the_api_refuses_an_upload_before_writing_it(boss, settings):
     )
     uploads = settings.KITH_JOBS_DIR / "uploads"
     assert not uploads.exists() or not any(uploads.iterdir())  # nothing written
+
+
+def test_a_file_with_unknown_columns_is_mapped_by_hand(client, boss):
+    client.force_login(boss)
+    upload = io.BytesIO(b"Zeug;Ding\nAnna Berg;+49 30 1234567\n")
+    upload.name = "odd.csv"
+    response = client.post(reverse("parties:import_upload"), {"file": upload})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "No column was recognised" in page.content.decode()
+    form = {"map_0": "full_name", "map_1": "phone", "exact": "update", "fuzzy": "skip", "threshold": "90"}
+    form["default_kind"] = "person"
+    checked = client.post(response["Location"], {**form, "action": "preview"})
+    assert checked.status_code == 200 and 'badge-accent">created' in checked.content.decode()

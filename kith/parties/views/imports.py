@@ -167,7 +167,13 @@ def import_map(request: HttpRequest, upload: str) -> HttpResponse:
     return render(
         request,
         "parties/import_map.html",
-        {"form": form, "preview": result, "filename": filename or upload, "upload": upload},
+        {
+            "form": form,
+            "preview": result,
+            "mapped": any(result.mapping.values()),
+            "filename": filename or upload,
+            "upload": upload,
+        },
         status=status,
     )
 
