@@ -10,7 +10,7 @@ record one summary entry instead (``services.record_bulk_load``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -20,12 +20,16 @@ from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from kith.audit import registry
-from kith.audit.chain import append, jsonable
+from kith.audit.chain import append_many, jsonable
 from kith.audit.choices import CHANGED, Action
 from kith.audit.context import current
 from kith.core.crypto import BlindIndexField, EncryptedMixin, SealedKeysJSONField
 
 _suppressed: ContextVar[bool] = ContextVar("kith_audit_suppressed", default=False)
+# Called with each entry written and the instance it is about (None for an event without one), inside the
+# transaction of the change: a module that derives its own rows from the trail (webhooks' outbox) hooks in
+# here, so what it writes commits or rolls back with the change. Must be cheap when it has nothing to do.
+entry_listeners: list[Callable[[Any, models.Model | None], None]] = []
 _restoring: ContextVar[int | None] = ContextVar("kith_audit_restoring", default=None)
 _BEFORE = "_kith_audit_before"
 _CLEARED = "_kith_audit_cleared"
@@ -116,38 +120,73 @@ def record(
     actor_label: str = "",
 ) -> Any:
     """Write one entry with the current context's actor, address and source."""
+    return record_many(
+        [
+            {
+                "action": action,
+                "instance": instance,
+                "object_type": object_type,
+                "object_id": object_id,
+                "object_repr": object_repr,
+                "customer_id": customer_id,
+                "changes": changes,
+            }
+        ],
+        using=using,
+        actor=actor,
+        actor_label=actor_label,
+    )[0]
+
+
+def record_many(
+    items: list[dict[str, Any]], *, using: str = "default", actor: Any = None, actor_label: str = ""
+) -> list[Any]:
+    """Write one entry per item (``record``'s arguments) in one statement, with the current context's
+    actor, address and source."""
     context = current()
     restored_from = _restoring.get()
-    if restored_from is not None and action == Action.UPDATE:
-        action = Action.RESTORE
-        changes = {**(changes or {}), "_restored_from": restored_from}
     if actor is None:
         actor, label = context.resolve_actor()
         actor_label = actor_label or label
     else:
         actor_label = actor_label or actor.get_username()
-    if instance is not None:
-        model = instance._meta.concrete_model  # also through a lazy object (request.user)
-        options = registry.options_for(model)  # type: ignore[arg-type]
-        object_type = object_type or model._meta.label_lower  # type: ignore[union-attr]
-        object_id = instance.pk if object_id in ("", None) else object_id
-        object_repr = object_repr or _repr(instance)
-        if customer_id is None and options is not None:
-            customer_id = _root(instance, options)
-    return append(
-        using=using,
-        actor_id=getattr(actor, "pk", None),
-        actor_label=actor_label,
-        remote_addr=context.remote_addr,
-        source=context.source,
-        action=action,
-        object_type=object_type,
-        object_id="" if object_id is None else str(object_id),
-        object_repr=object_repr,
-        customer_id=customer_id,
-        changes=changes or {},
-        request_id=context.request_id,
-    )
+    rows = []
+    for item in items:
+        action, changes, instance = item["action"], item.get("changes"), item.get("instance")
+        object_type, object_id = item.get("object_type") or "", item.get("object_id")
+        object_repr, customer_id = item.get("object_repr") or "", item.get("customer_id")
+        if restored_from is not None and action == Action.UPDATE:
+            action = Action.RESTORE
+            changes = {**(changes or {}), "_restored_from": restored_from}
+        if instance is not None:
+            model = instance._meta.concrete_model  # also through a lazy object (request.user)
+            options = registry.options_for(model)  # type: ignore[arg-type]
+            object_type = object_type or model._meta.label_lower  # type: ignore[union-attr]
+            object_id = instance.pk if object_id in ("", None) else object_id
+            object_repr = object_repr or _repr(instance)
+            if customer_id is None and options is not None:
+                customer_id = _root(instance, options)
+        rows.append(
+            {
+                "actor_id": getattr(actor, "pk", None),
+                "actor_label": actor_label,
+                "remote_addr": context.remote_addr,
+                "source": context.source,
+                "action": action,
+                "object_type": object_type,
+                "object_id": "" if object_id is None else str(object_id),
+                "object_repr": object_repr,
+                "customer_id": customer_id,
+                "changes": changes or {},
+                "request_id": context.request_id,
+            }
+        )
+    with transaction.atomic(using=using, savepoint=False):
+        entries = append_many(rows, using=using)
+        for entry, item in zip(entries, items, strict=True):
+            for listener in entry_listeners:
+                listener(entry, item.get("instance"))
+    return entries
 
 
 def _creation_changes(instance: models.Model, options: registry.AuditOptions) -> dict[str, Any]:
@@ -392,13 +431,11 @@ def audited_bulk_create(self: QuerySet, objs: Iterable[models.Model], *args: Any
         return _original_bulk_create(self, objs, *args, **kwargs)
     with transaction.atomic(using=self.db, savepoint=False):
         created = _original_bulk_create(self, objs, *args, **kwargs)
-        for obj in created:
-            record(
-                action=_action(options, Action.CREATE),
-                instance=obj,
-                changes=_creation_changes(obj, options),
-                using=self.db,
-            )
+        action = _action(options, Action.CREATE)
+        record_many(
+            [{"action": action, "instance": o, "changes": _creation_changes(o, options)} for o in created],
+            using=self.db,
+        )
     return created
 
 

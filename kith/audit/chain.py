@@ -96,31 +96,52 @@ def _lock_chain(using: str) -> None:
 
 def append(*, using: str = "default", **values: Any) -> AuditEntry:
     """Write one entry at the end of the chain, inside the caller's transaction when there is one."""
-    values["timestamp"] = timezone.now()
-    values["changes"] = jsonable(values.get("changes") or {})
-    values["remote_addr"] = normalise_address(values.get("remote_addr"))
-    for name, limit in (("actor_label", 150), ("object_repr", 200), ("object_id", 64), ("object_type", 100)):
-        values[name] = str(values.get(name) or "")[:limit]
+    return append_many([values], using=using)[0]
+
+
+def append_many(rows: list[dict[str, Any]], *, using: str = "default") -> list[AuditEntry]:
+    """Write entries at the end of the chain in one statement (a bulk write records its rows so), in
+    order, inside the caller's transaction when there is one."""
+    if not rows:
+        return []
+    now = timezone.now()
+    for values in rows:
+        values["timestamp"] = now
+        values["changes"] = jsonable(values.get("changes") or {})
+        values["remote_addr"] = normalise_address(values.get("remote_addr"))
+        for name, limit in (
+            ("actor_label", 150),
+            ("object_repr", 200),
+            ("object_id", 64),
+            ("object_type", 100),
+        ):
+            values[name] = str(values.get(name) or "")[:limit]
     connection = connections[using]
+    entries = []
     with transaction.atomic(using=using, savepoint=not connection.in_atomic_block):
         _lock_chain(using)
         table = connection.ops.quote_name(AuditEntry._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
             last = cursor.fetchone()
-            seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            values["seq"] = seq
-            entry = AuditEntry(prev_hash=prev_hash, hash=entry_hash(prev_hash, values), **values)
-            # one plain INSERT: this runs for every audited write, and the ORM's save cost as much again
+            seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+            for values in rows:
+                seq += 1
+                values["seq"] = seq
+                entry = AuditEntry(prev_hash=prev_hash, hash=entry_hash(prev_hash, values), **values)
+                prev_hash = entry.hash
+                entries.append(entry)
+            # plain INSERTs: this runs for every audited write, and the ORM's save cost as much again
             # (an entry has no signal receivers; the table's triggers still refuse updates and deletes)
             fields = AuditEntry._meta.concrete_fields
-            cursor.execute(
+            cursor.executemany(
                 f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "  # noqa: S608
                 f"VALUES ({', '.join(['%s'] * len(fields))})",
-                [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields],
+                [[f.get_db_prep_save(getattr(e, f.attname), connection) for f in fields] for e in entries],
             )
-    entry._state.adding, entry._state.db = False, using
-    return entry
+    for entry in entries:
+        entry._state.adding, entry._state.db = False, using
+    return entries
 
 
 # --- verification -----------------------------------------------------------------------------------

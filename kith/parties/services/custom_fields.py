@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -110,7 +111,12 @@ def clean_value(definition: CustomFieldDefinition, value: Any) -> Any:
 
 
 def clean_custom_data(
-    *, kind: str, values: dict[str, Any], existing: dict[str, Any] | None = None, partial: bool = False
+    *,
+    kind: str,
+    values: dict[str, Any],
+    existing: dict[str, Any] | None = None,
+    partial: bool = False,
+    definitions: Sequence[CustomFieldDefinition] | None = None,
 ) -> dict[str, Any]:
     """Merge ``values`` into ``existing``: validated per definition; unknown keys refused.
 
@@ -118,12 +124,12 @@ def clean_custom_data(
     retiring a definition never loses a stored value.
     """
     result = dict(existing or {})
-    definitions = {d.key: d for d in definitions_for(kind)}
+    by_key = {d.key: d for d in (definitions_for(kind) if definitions is None else definitions)}
     errors: dict[str, list[str]] = {}
     for key in values:
-        if key not in definitions:
+        if key not in by_key:
             errors[f"custom.{key}"] = [_("There is no active custom field “%(key)s”.") % {"key": key}]
-    for key, definition in definitions.items():
+    for key, definition in by_key.items():
         if key not in values:
             if not partial and definition.required and _empty(result.get(key)):
                 errors[f"custom.{key}"] = [_("This field is required.")]

@@ -29,14 +29,23 @@ from kith.parties.choices import (
     MaritalStatus,
     Source,
 )
-from kith.parties.models import Address, Category, Customer, Email, PartyRole, Phone, Tag
+from kith.parties.models import (
+    Address,
+    Category,
+    Customer,
+    CustomFieldDefinition,
+    Email,
+    PartyRole,
+    Phone,
+    Tag,
+)
 from kith.parties.services.access import require, require_change
 from kith.parties.services.contact_points import normalise_email, normalise_phone
 from kith.parties.services.custom_fields import clean_custom_data
 from kith.parties.services.numbering import allocate_customer_numbers
 from kith.parties.services.search_index import learn_names
 from kith.parties.services.search_keys import name_keys
-from kith.parties.services.special_dates import sync_derived_dates
+from kith.parties.services.special_dates import sync_derived_dates, sync_derived_dates_many
 from kith.security.masking import check_writable, locked_fields
 
 PERSON_FIELDS = ("family_name", "given_name", "gender", "birth_date", "marital_status", "id_document_number")
@@ -406,7 +415,111 @@ def _apply_search_keys(customer: Customer) -> None:
     customer.search_name, customer.search_pinyin, customer.search_initials = name_keys(names)
 
 
+@dataclass
+class NewCustomer:
+    """One customer to create, as ``customer_create`` takes it."""
+
+    kind: str
+    data: dict[str, Any]
+    phones: Sequence[dict[str, Any]] = ()
+    emails: Sequence[dict[str, Any]] = ()
+    addresses: Sequence[dict[str, Any]] = ()
+    custom: dict[str, Any] | None = None
+    category_ids: Iterable[int] | None = None
+    tag_names: Iterable[str] | None = None
+    role_ids: Iterable[int] | None = None
+
+
+@dataclass
+class PreparedCustomer:
+    """A checked customer not yet written (no number yet): what ``customers_create`` writes."""
+
+    customer: Customer
+    phones: list[Phone]
+    emails: list[Email]
+    addresses: list[Address]
+    classification: _Classification
+
+
+def customer_prepare(
+    *, actor: Any, item: NewCustomer, definitions: dict[str, list[CustomFieldDefinition]] | None = None
+) -> PreparedCustomer:
+    """Every check of a new customer, nothing written: a ValidationError keyed by field, or the rows.
+    ``definitions``: the active custom field definitions per kind, read once by a caller preparing many."""
+    require(actor, "customer", "create")
+    kind, data = item.kind, item.data
+    if kind not in CustomerKind.values:
+        raise ValidationError({"kind": [_("Choose person or company.")]})
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for step in (
+        lambda: values.update(_clean_master(kind, data, base=None)),
+        lambda: values.update(
+            custom_data=clean_custom_data(
+                kind=kind, values=item.custom or {}, definitions=(definitions or {}).get(kind)
+            )
+        ),
+    ):
+        try:
+            step()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    try:
+        phone_rows, email_rows, address_rows = _clean_contact_points(item.phones, item.emails, item.addresses)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        chosen = _clean_classification(
+            category_ids=item.category_ids, tag_names=item.tag_names, role_ids=item.role_ids
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    given = [f for f in data if f in values and values[f] not in (None, "")]
+    given += [f"custom.{k}" for k, v in (values.get("custom_data") or {}).items() if v not in (None, "", [])]
+    given += [
+        n for n, rows in (("phones", phone_rows), ("emails", email_rows), ("addresses", address_rows)) if rows
+    ]
+    check_writable(actor, "customer", given)
+    if values.get("owner") is None and getattr(actor, "pk", None):
+        values["owner"] = actor
+    customer = Customer(kind=kind, created_by=_user(actor), **values)
+    _apply_search_keys(customer)
+    return PreparedCustomer(customer, phone_rows or [], email_rows or [], address_rows or [], chosen)
+
+
 @transaction.atomic
+def customers_create(*, prepared: Sequence[PreparedCustomer]) -> list[Customer]:
+    """Write customers checked by ``customer_prepare``: one block of numbers and one insert per table for
+    all of them (an import writes its batches so); each customer is audited as if created alone."""
+    if not prepared:
+        return []
+    for item, number in zip(prepared, allocate_customer_numbers(len(prepared)), strict=True):
+        item.customer.customer_number = number
+    created = Customer.objects.bulk_create([p.customer for p in prepared])
+    for item, customer in zip(prepared, created, strict=True):
+        item.customer = customer
+    learn_names(*(p.customer.search_name for p in prepared))
+    children: list[Any] = []
+    for item in prepared:
+        row: Any
+        for row in (*item.phones, *item.emails, *item.addresses):
+            row.customer = item.customer
+            children.append(row)
+    models: tuple[Any, ...] = (Phone, Email, Address)
+    for model in models:
+        rows = [row for row in children if type(row) is model]
+        if rows:
+            model.objects.bulk_create(rows)
+    for item in prepared:
+        chosen = item.classification
+        if chosen.categories or chosen.roles or chosen.tags:
+            _apply_classification(item.customer, chosen)
+    sync_derived_dates_many([p.customer for p in prepared])
+    return [p.customer for p in prepared]
+
+
 def customer_create(
     *,
     actor: Any,
@@ -420,47 +533,8 @@ def customer_create(
     tag_names: Iterable[str] | None = None,
     role_ids: Iterable[int] | None = None,
 ) -> Customer:
-    require(actor, "customer", "create")
-    if kind not in CustomerKind.values:
-        raise ValidationError({"kind": [_("Choose person or company.")]})
-    errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {}
-    for step in (
-        lambda: values.update(_clean_master(kind, data, base=None)),
-        lambda: values.update(custom_data=clean_custom_data(kind=kind, values=custom or {})),
-    ):
-        try:
-            step()
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    try:
-        phone_rows, email_rows, address_rows = _clean_contact_points(phones, emails, addresses)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        chosen = _clean_classification(category_ids=category_ids, tag_names=tag_names, role_ids=role_ids)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    given = [f for f in data if f in values and values[f] not in (None, "")]
-    given += [f"custom.{k}" for k, v in (values.get("custom_data") or {}).items() if v not in (None, "", [])]
-    given += [
-        n for n, rows in (("phones", phone_rows), ("emails", email_rows), ("addresses", address_rows)) if rows
-    ]
-    check_writable(actor, "customer", given)
-    if values.get("owner") is None and getattr(actor, "pk", None):
-        values["owner"] = actor
-    customer = Customer(
-        kind=kind, customer_number=allocate_customer_numbers(1)[0], created_by=_user(actor), **values
-    )
-    _apply_search_keys(customer)
-    customer.save()
-    learn_names(customer.search_name)
-    _replace_children(customer, phone_rows, email_rows, address_rows, new=True)
-    _apply_classification(customer, chosen)
-    sync_derived_dates(customer, new=True)
-    return customer
+    item = NewCustomer(kind, data, phones, emails, addresses, custom, category_ids, tag_names, role_ids)
+    return customers_create(prepared=[customer_prepare(actor=actor, item=item)])[0]
 
 
 def _user(actor: Any) -> Any:

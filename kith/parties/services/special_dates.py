@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,34 +16,49 @@ from kith.parties.models import Customer, SpecialDate
 from kith.parties.services.access import require_change
 
 
-def sync_derived_dates(customer: Customer, *, new: bool = False) -> None:
-    """Birthday follows ``birth_date`` (day and month) and founding day follows ``founded_date``.
-
-    ``new``: the customer was just created and has no special dates yet."""
-    wanted: dict[str, dt.date | None] = {
-        SpecialDateKind.BIRTHDAY: customer.birth_date if customer.is_person else None,
-        SpecialDateKind.FOUNDING: customer.founded_date if customer.is_company else None,
+def _derived(customer: Customer) -> dict[str, tuple[int | None, int, int] | None]:
+    """The birthday (from ``birth_date``) and founding day (from ``founded_date``) as (year, month, day);
+    a birthday keeps no year: the birth date is encrypted, and the age is read from it when shown."""
+    birth = customer.birth_date if customer.is_person else None
+    founded = customer.founded_date if customer.is_company else None
+    return {
+        SpecialDateKind.BIRTHDAY: (None, birth.month, birth.day) if birth else None,
+        SpecialDateKind.FOUNDING: (founded.year, founded.month, founded.day) if founded else None,
     }
-    if new and not any(wanted.values()):
-        return
-    existing = (
-        {}
-        if new
-        else {d.kind: d for d in SpecialDate.objects.filter(customer=customer, kind__in=DERIVED_DATE_KINDS)}
-    )
-    for kind, date in wanted.items():
+
+
+def sync_derived_dates(customer: Customer) -> None:
+    """Keep the birthday and founding day of a changed customer in step with its dates."""
+    existing = {d.kind: d for d in SpecialDate.objects.filter(customer=customer, kind__in=DERIVED_DATE_KINDS)}
+    for kind, wanted in _derived(customer).items():
         row = existing.get(kind)
-        if date is None:
+        if wanted is None:
             if row is not None:
                 row.delete()
-            continue
-        # a birthday keeps no year: the birth date is encrypted, and the age is read from it when shown
-        year = None if kind == SpecialDateKind.BIRTHDAY else date.year
-        if row is None:
-            SpecialDate(customer=customer, kind=kind, year=year, month=date.month, day=date.day).save()
-        elif (row.year, row.month, row.day) != (year, date.month, date.day):
-            row.year, row.month, row.day = year, date.month, date.day
+        elif row is None:
+            SpecialDate(customer=customer, kind=kind, year=wanted[0], month=wanted[1], day=wanted[2]).save()
+        elif (row.year, row.month, row.day) != wanted:
+            row.year, row.month, row.day = wanted
             row.save()
+
+
+def sync_derived_dates_many(customers: Iterable[Customer]) -> None:
+    """The derived dates of customers just created, in one insert."""
+    SpecialDate.objects.bulk_create(
+        [
+            SpecialDate(
+                customer=customer,
+                kind=kind,
+                year=wanted[0],
+                month=wanted[1],
+                day=wanted[2],
+                month_day=wanted[1] * 100 + wanted[2],  # what save() sets; bulk_create calls no save()
+            )
+            for customer in customers
+            for kind, wanted in _derived(customer).items()
+            if wanted is not None
+        ]
+    )
 
 
 def _check_day(month: int, day: int, year: int | None) -> None:
