@@ -342,6 +342,13 @@ class _Matcher:
         self.visible = (
             set(customers_for(actor).filter(pk__in=found).values_list("pk", flat=True)) if found else set()
         )
+        exact = self.visible.intersection(
+            (
+                *self.by_number.values(),
+                *(pk for pks in (*self.by_phone.values(), *self.by_email.values()) for pk in pks),
+            )
+        )
+        self.loaded = {c.pk: c for c in self._load(exact)} if exact else {}
 
     def _keys_of(self, record: dict[str, Any]) -> tuple[str, list[str], list[str]]:
         index_field: Any = Phone._meta.get_field("number_index")
@@ -414,6 +421,24 @@ class _Matcher:
                 best, best_score = pk, score
         return (best, best_score) if best_score >= self.threshold else (None, best_score)
 
+    @staticmethod
+    def _load(ids: Iterable[int]) -> list[Customer]:
+        """Customers with what an update compares (contact points, classification) read ahead."""
+        return list(
+            Customer.objects.filter(pk__in=list(ids)).prefetch_related(
+                "phones", "emails", "addresses", "categories", "tags", "roles"
+            )
+        )
+
+    def customer(self, pk: int, *, full: bool = True) -> Customer | None:
+        """A matched customer, as it is now (read with the batch, or again when the batch changed it);
+        not ``full``: only to name it (a skipped row)."""
+        if not full and pk not in self.loaded:
+            return Customer.objects.filter(pk=pk).first()
+        if pk not in self.loaded:
+            self.loaded.update((c.pk, c) for c in self._load([pk]))
+        return self.loaded.get(pk)
+
     def hold(self, record: dict[str, Any]) -> None:
         """``record`` will create a customer when its batch is written."""
         _number, phones, emails = self.keys.get(id(record)) or self._keys_of(record)
@@ -445,6 +470,7 @@ class _Matcher:
         """``customer`` was just created or changed from ``record``: later rows of the batch match it."""
         _number, phones, emails = self.keys.get(id(record)) or self._keys_of(record)
         self.visible.add(customer.pk)
+        self.loaded.pop(customer.pk, None)  # changed: read again when another row matches it
         self.by_number.setdefault(customer.customer_number, customer.pk)
         for index in phones:
             self.by_phone[index].add(customer.pk)
@@ -629,9 +655,9 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
         "owner": customer.owner_id,
         **contact_items(customer),
         "custom": dict(customer.custom_data or {}),
-        "categories": list(customer.categories.values_list("pk", flat=True)),
-        "tags": list(customer.tags.values_list("name", flat=True)),
-        "roles": list(customer.roles.values_list("pk", flat=True)),
+        "categories": [c.pk for c in customer.categories.all()],  # .all(): read ahead for a batch
+        "tags": [t.name for t in customer.tags.all()],
+        "roles": [r.pk for r in customer.roles.all()],
     }
 
 
@@ -685,12 +711,13 @@ def _apply(
             Customer.objects.filter(pk__in=matched).values_list("customer_number", flat=True)[:5]
         )
         raise _Rejected({"__all__": _("Matches several customers (%(numbers)s).") % {"numbers": numbers}})
-    target = Customer.objects.filter(pk=next(iter(matched))).first() if matched else None
+    skip = options.rules["exact"] == SKIP
+    target = matcher.customer(next(iter(matched)), full=not skip) if matched else None
     if target is None and options.rules["fuzzy"] != CREATE:  # with "create" a close name changes nothing
         rule_name = "fuzzy"
         pk, score = matcher.fuzzy(record)
         if pk is not None:
-            target = Customer.objects.filter(pk=pk).first()
+            target = matcher.customer(pk, full=options.rules["fuzzy"] != SKIP)
             how = _("name %(score)d") % {"score": score}
     action = options.rules[rule_name] if target is not None else CREATE
     if action == SKIP:
