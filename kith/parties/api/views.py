@@ -1444,6 +1444,13 @@ class ImportRequestSerializer(serializers.Serializer):
     fuzzy = serializers.ChoiceField(choices=list(imports.ACTIONS), default=imports.SKIP)
     threshold = serializers.IntegerField(min_value=50, max_value=100, default=imports.DEFAULT_THRESHOLD)
     default_kind = serializers.ChoiceField(choices=["", "person", "company"], default="")
+    row_actions = serializers.DictField(
+        child=serializers.ChoiceField(choices=list(imports.ACTIONS)),
+        required=False,
+        help_text=gettext_lazy(
+            "{row number: action} for single rows, over the rules (1 is the first row after the header)."
+        ),
+    )
     dry_run = serializers.BooleanField(default=False)
 
 
@@ -1467,6 +1474,7 @@ def _import_options(request: Request, data: dict[str, Any]) -> tuple[str, str, i
         threshold=data["threshold"],
         dry_run=data["dry_run"],
         default_kind=data["default_kind"],
+        row_actions={str(k): v for k, v in (data.get("row_actions") or {}).items()},
     )
     if not options.mapping or not options.default_kind:
         first = imports.preview(actor=request.user, upload=upload, filename=filename, limit=0)

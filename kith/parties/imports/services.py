@@ -155,9 +155,11 @@ class Options:
     dry_run: bool = False
     default_kind: str = ""
     owner_id: int | None = None
+    row_actions: dict[str, str] = field(default_factory=dict)  # row number -> action, over the rules
 
     def as_params(self) -> dict[str, Any]:
         return {
+            "row_actions": self.row_actions,
             "mapping": self.mapping,
             "rules": self.rules,
             "threshold": self.threshold,
@@ -175,6 +177,7 @@ class Options:
             dry_run=bool(params.get("dry_run")),
             default_kind=str(params.get("default_kind") or ""),
             owner_id=params.get("owner_id"),
+            row_actions={str(k): str(v) for k, v in (params.get("row_actions") or {}).items()},
         )
 
 
@@ -199,6 +202,11 @@ def check_options(options: Options, columns: list[str]) -> None:
     for rule in ("exact", "fuzzy"):
         if options.rules.get(rule) not in ACTIONS:
             errors[f"rules.{rule}"] = [_("Choose skip, update, merge or create.")]
+    for row, action in options.row_actions.items():
+        if not row.isdigit() or int(row) < 1:
+            errors["row_actions"] = [_("Give row numbers (1 is the first row after the header).")]
+        elif action not in ACTIONS:
+            errors[f"row_actions.{row}"] = [_("Choose skip, update, merge or create.")]
     if not 50 <= options.threshold <= 100:
         errors["threshold"] = [_("Between 50 and 100.")]
     if options.default_kind not in ("", "person", "company"):
@@ -702,6 +710,9 @@ def _apply(
     row_number: int,
 ) -> tuple[str, Customer | None, str, dict[str, Any] | None]:
     """Match and apply one record: (action, customer, how it matched, values before an update)."""
+    chosen = options.row_actions.get(str(row_number))  # the user's choice for this row, over the rules
+    if chosen == SKIP:
+        return "skipped", None, "", None
     if record.get("problems"):
         raise _Rejected(dict(record["problems"]))
     matched, how = matcher.exact(record)
@@ -711,15 +722,15 @@ def _apply(
             Customer.objects.filter(pk__in=matched).values_list("customer_number", flat=True)[:5]
         )
         raise _Rejected({"__all__": _("Matches several customers (%(numbers)s).") % {"numbers": numbers}})
-    skip = options.rules["exact"] == SKIP
+    skip = (chosen or options.rules["exact"]) == SKIP
     target = matcher.customer(next(iter(matched)), full=not skip) if matched else None
     if target is None and options.rules["fuzzy"] != CREATE:  # with "create" a close name changes nothing
         rule_name = "fuzzy"
         pk, score = matcher.fuzzy(record)
         if pk is not None:
-            target = matcher.customer(pk, full=options.rules["fuzzy"] != SKIP)
+            target = matcher.customer(pk, full=(chosen or options.rules["fuzzy"]) != SKIP)
             how = _("name %(score)d") % {"score": score}
-    action = options.rules[rule_name] if target is not None else CREATE
+    action = (chosen or options.rules[rule_name]) if target is not None else CREATE
     if action == SKIP:
         return "skipped", target, how, None
     kind = (

@@ -476,3 +476,53 @@ def test_a_file_with_unknown_columns_is_mapped_by_hand(client, boss):
     form["default_kind"] = "person"
     checked = client.post(response["Location"], {**form, "action": "preview"})
     assert checked.status_code == 200 and 'badge-accent">created' in checked.content.decode()
+
+
+def test_a_choice_for_one_row_overrides_the_rules(client, boss):
+    _import(boss, _csv(ROWS))  # Anna, Acme and Li exist
+    again = [list(row) for row in ROWS]
+    again[0][9] = "go"  # Anna: a new hobby, which the rule (update) would write
+    job = _import(boss, _csv(again), row_actions={"1": "skip", "2": "create"})
+    assert job.result["counts"] == {"skipped": 1, "created": 1, "unchanged": 1}
+    assert Customer.objects.get(family_name="Berg").custom_data["hobby"] == "chess"  # row 1 skipped
+    assert Customer.objects.filter(legal_name="Acme Trading Ltd").count() == 2  # row 2 created anew
+    with pytest.raises(ValidationError) as bad:
+        imports.check_options(
+            imports.Options(mapping=MAPPING, row_actions={"x": "skip", "3": "explode"}), HEADER
+        )
+    assert set(bad.value.message_dict) == {"row_actions", "row_actions.3"}
+    # the wizard: a choice per row of the preview, kept when the preview is checked again
+    client.force_login(boss)
+    upload = io.BytesIO(_csv(again))
+    upload.name = "people.csv"
+    location = client.post(reverse("parties:import_upload"), {"file": upload})["Location"]
+    form = {f"map_{i}": MAPPING[c] for i, c in enumerate(HEADER)}
+    form.update(exact="update", fuzzy="skip", threshold="90", default_kind="")
+    page = client.post(location, {**form, "row_1": "skip", "action": "preview"}).content.decode()
+    assert 'name="row_1"' in page and '<option value="skip" selected>' in page
+    assert page.count('badge">skipped') == 1 and page.count('badge">updated') == 0
+    client.post(location, {**form, "row_1": "update", "action": "import"})
+    wizard = Job.objects.filter(kind=imports.JOB_KIND).latest("pk")
+    assert wizard.params["row_actions"] == {"1": "update"}
+    # the API takes them too
+    api = APIClient()
+    api.force_authenticate(boss)
+    made = api.post(
+        "/api/v1/customers/imports/",
+        {
+            "upload": _upload(_csv(again)),
+            "filename": "people.csv",
+            "mapping": MAPPING,
+            "row_actions": {"3": "skip"},
+            "dry_run": True,
+        },
+        format="json",
+    )
+    assert made.status_code == 202, made.json()
+    assert Job.objects.get(pk=made.json()["id"]).params["row_actions"] == {"3": "skip"}
+    refused = api.post(
+        "/api/v1/customers/imports/",
+        {"upload": _upload(_csv(again)), "mapping": MAPPING, "row_actions": {"3": "explode"}},
+        format="json",
+    )
+    assert refused.status_code == 400 and "row_actions.3" in refused.json()["errors"]

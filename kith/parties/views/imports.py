@@ -87,6 +87,14 @@ class OptionsForm(forms.Form):
     def mapping_fields(self) -> list[Any]:
         return [self[f"map_{i}"] for i in range(len(self.columns))]
 
+    def row_actions(self) -> dict[str, str]:
+        """The choices made on rows of the preview (``row_<n>``), over the rules."""
+        return {
+            key[4:]: value
+            for key, value in self.data.items()
+            if key.startswith("row_") and key[4:].isdigit() and value in imports.ACTIONS
+        }
+
     def options(self, *, dry_run: bool) -> imports.Options:
         data = self.cleaned_data
         return imports.Options(
@@ -95,6 +103,7 @@ class OptionsForm(forms.Form):
             threshold=data["threshold"],
             dry_run=dry_run,
             default_kind=data.get("default_kind") or "",
+            row_actions=self.row_actions(),
         )
 
 
@@ -164,6 +173,9 @@ def import_map(request: HttpRequest, upload: str) -> HttpResponse:
         status = 400
     else:
         result = imports.preview(actor=request.user, upload=upload, filename=filename)
+    chosen = form.row_actions()
+    for _raw, outcome in result.rows:
+        outcome.chosen = chosen.get(str(outcome.row), "")  # type: ignore[attr-defined]
     return render(
         request,
         "parties/import_map.html",
@@ -173,6 +185,7 @@ def import_map(request: HttpRequest, upload: str) -> HttpResponse:
             "mapped": any(result.mapping.values()),
             "filename": filename or upload,
             "upload": upload,
+            "action_choices": ACTION_CHOICES,
         },
         status=status,
     )
