@@ -67,6 +67,25 @@ def _missing_email(params: dict[str, Any]) -> Q:
     return Q(~Exists(Email.objects.filter(customer_id=OuterRef("pk"))))
 
 
+# Addresses no one reads: domains reserved for examples and tests (RFC 2606, RFC 6761) and the local parts
+# people type when a form insists on an email ("none@...", "noemail@...").
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "localhost")
+RESERVED_TOP_LEVELS = (".test", ".example", ".invalid", ".localhost", ".local")
+PLACEHOLDER_NAMES = ("none", "noemail", "no-email", "nomail", "no", "na", "n/a", "null", "unknown", "test",
+                     "noreply", "no-reply", "donotreply", "do-not-reply", "x", "xx", "xxx", "asdf")  # fmt: skip
+
+
+def _invalid_email(params: dict[str, Any]) -> Q:
+    fake = Q()
+    for domain in RESERVED_DOMAINS:
+        fake |= Q(address_key__endswith=f"@{domain}") | Q(address_key__endswith=f".{domain}")
+    for top in RESERVED_TOP_LEVELS:
+        fake |= Q(address_key__endswith=top)
+    for name in PLACEHOLDER_NAMES:
+        fake |= Q(address_key__startswith=f"{name}@")
+    return Q(Exists(Email.objects.filter(fake, customer_id=OuterRef("pk"))))
+
+
 def _field_params(params: dict[str, Any]) -> dict[str, Any]:
     name = str(params.get("field") or "").strip()
     if name not in CHECKABLE_FIELDS:
@@ -130,6 +149,9 @@ class RuleKind:
 KINDS: dict[str, RuleKind] = {
     "missing_phone": RuleKind(gettext_lazy("No phone number"), _missing_phone),
     "missing_email": RuleKind(gettext_lazy("No email address"), _missing_email),
+    "invalid_email": RuleKind(
+        gettext_lazy("An email address no one reads (a placeholder or a reserved domain)"), _invalid_email
+    ),
     "missing_field": RuleKind(gettext_lazy("A master field is empty"), _missing_field, _field_params),
     "no_activity": RuleKind(gettext_lazy("No interaction for some years"), _no_activity, _years_params),
     "missing_custom": RuleKind(gettext_lazy("A custom field is missing"), _missing_custom, _key_params),

@@ -718,6 +718,10 @@ def test_schema_validates_and_lists_every_endpoint(tmp_path):
         "/api/v1/roles/",
         "/api/v1/relationship-types/",
         "/api/v1/settings/customer-number-pattern/",
+        "/api/v1/data-quality/",
+        "/api/v1/data-quality/rules/",
+        "/api/v1/data-quality/rules/{id}/",
+        "/api/v1/data-quality/rules/{id}/bulk/",
     ):
         assert f"  {path}:" in schema, path
 

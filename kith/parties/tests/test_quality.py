@@ -249,3 +249,60 @@ def test_bulk_assign_owner_only_to_someone_in_ones_reach(admin, boss):
         quality.start_bulk(actor=boss, rule=rule, action="assign_owner", value=str(stranger.pk))
     assert set(exc.value.message_dict) == {"value"}
     assert not Job.objects.exists()
+
+
+def test_invalid_email_flags_placeholders_and_reserved_domains(admin, boss):
+    real = person(boss, given_name="Real", emails=[{"address": "anna@berg-consulting.de"}])
+    placeholder = person(boss, given_name="None", emails=[{"address": "NoEmail@gmail.com"}])
+    reserved = person(boss, given_name="Demo", emails=[{"address": "demo@mail.example.org"}])
+    testing = person(boss, given_name="Test", emails=[{"address": "a@shop.test"}])
+    both = person(boss, given_name="Two", emails=[{"address": "two@firm.cn"}, {"address": "n/a@firm.cn"}])
+    rule = _rule(admin, "invalid_email")
+    count, flagged = _flagged(boss, rule)
+    assert flagged == {placeholder.pk, reserved.pk, testing.pk, both.pk} and count == 4
+    assert real.pk not in flagged
+
+
+def test_data_quality_api(admin, boss):
+    from rest_framework.test import APIClient
+
+    person(boss, given_name="Bare")
+    person(boss, given_name="Phoned", phones=[{"number": "+49 30 1234567"}])
+    api = APIClient()
+    api.force_authenticate(admin)
+    made = api.post("/api/v1/data-quality/rules/", {"name": "Phone", "kind": "missing_phone"}, format="json")
+    assert made.status_code == 201, made.json()
+    rule_id = made.json()["id"]
+    nameless = api.post("/api/v1/data-quality/rules/", {"name": "", "kind": "missing_email"}, format="json")
+    assert nameless.status_code == 400 and "name" in nameless.json()["errors"]
+    too_long = api.post(
+        "/api/v1/data-quality/rules/",
+        {"name": "Old", "kind": "no_activity", "params": {"years": 99}},
+        format="json",
+    )
+    assert too_long.status_code == 400 and "years" in too_long.json()["errors"]
+    report = api.get("/api/v1/data-quality/").json()
+    assert report["customers"] == 2 and report["score"] == 50
+    (row,) = report["rules"]
+    assert row["rule"]["id"] == rule_id and row["violations"] == 1 and len(row["sample"]) == 1
+    renamed = api.patch(f"/api/v1/data-quality/rules/{rule_id}/", {"name": "Needs a phone"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Needs a phone"
+    assert renamed.json()["kind"] == "missing_phone"
+    manager = APIClient()
+    manager.force_authenticate(boss)  # sees the report and acts on the customers; may not change rules
+    assert manager.get("/api/v1/data-quality/").status_code == 200
+    assert manager.delete(f"/api/v1/data-quality/rules/{rule_id}/").status_code == 403
+    started = manager.post(
+        f"/api/v1/data-quality/rules/{rule_id}/bulk/", {"action": "add_tag", "value": "call"}, format="json"
+    )
+    assert started.status_code == 202 and started.json()["status"] == "queued"
+    finished = jobs.run(started.json()["id"])
+    assert finished is not None and finished.result["done"] == 1, finished and finished.result
+    assert list(Customer.objects.get(given_name="Bare").tags.values_list("name", flat=True)) == ["call"]
+    no_tag = manager.post(f"/api/v1/data-quality/rules/{rule_id}/bulk/", {"action": "add_tag"}, format="json")
+    assert no_tag.status_code == 400 and "value" in no_tag.json()["errors"]
+    rep = APIClient()
+    rep.force_authenticate(make_user("rep", "viewer"))
+    assert rep.get("/api/v1/data-quality/").status_code == 403
+    assert api.delete(f"/api/v1/data-quality/rules/{rule_id}/").status_code == 204
+    assert api.get(f"/api/v1/data-quality/rules/{rule_id}/").status_code == 404
