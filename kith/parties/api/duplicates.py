@@ -68,10 +68,7 @@ class DuplicateListView(KithAPIView):
     )
     def get(self, request: Request) -> Response:
         require_permission(request.user, "customer", EDIT)
-        raw = str(request.query_params.get("after", ""))
-        score, _sep, pk = raw.partition("-")
-        after = (int(score), int(pk)) if score.isdigit() and pk.isdigit() else None
-        pairs, more = selectors.open_pairs(request.user, after=after)
+        pairs, more = selectors.open_pairs(request.user, after=str(request.query_params.get("after", "")))
         return Response(
             {
                 "results": [
@@ -85,7 +82,7 @@ class DuplicateListView(KithAPIView):
                     }
                     for p in pairs
                 ],
-                "next": f"{more[0]}-{more[1]}" if more else None,
+                "next": more or None,
             }
         )
 

@@ -20,21 +20,26 @@ class Pair:
     reasons: list[str]
 
 
-def open_pairs(
-    user: Any, *, after: tuple[int, int] | None = None, limit: int = PAGE
-) -> tuple[list[Pair], tuple[int, int] | None]:
-    """Open pairs whose two customers ``user`` sees, by score (then id); the key of the next page."""
+def _cursor(token: str) -> tuple[int, int] | None:
+    score, _sep, pk = token.partition("-")
+    return (int(score), int(pk)) if score.isdigit() and pk.isdigit() else None
+
+
+def open_pairs(user: Any, *, after: str = "", limit: int = PAGE) -> tuple[list[Pair], str]:
+    """Open pairs whose two customers ``user`` sees, by score (then id), from the page token ``after``;
+    and the token of the next page ("" on the last)."""
+    cursor = _cursor(after)
     visible = customers_for(user).filter(merged_into__isnull=True).values("pk")
     qs = DuplicateCandidate.objects.filter(
         status=DuplicateStatus.OPEN, first_id__in=visible, second_id__in=visible
     ).order_by("-score", "id")
-    if after is not None:
-        score, pk = after
+    if cursor is not None:
+        score, pk = cursor
         qs = qs.filter(score__lt=score) | qs.filter(score=score, id__gt=pk)
         qs = qs.order_by("-score", "id")
     rows = list(qs.select_related("first", "second")[: limit + 1])
     pairs = [Pair(c, c.first, c.second, reason_labels(c.reasons)) for c in rows[:limit]]
-    more = (rows[limit - 1].score, rows[limit - 1].pk) if len(rows) > limit else None
+    more = f"{rows[limit - 1].score}-{rows[limit - 1].pk}" if len(rows) > limit else ""
     return pairs, more
 
 

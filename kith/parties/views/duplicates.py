@@ -22,22 +22,17 @@ from kith.security.masking import field_view
 from kith.security.rules import EDIT, require_permission
 
 
-def _after(raw: str) -> tuple[int, int] | None:
-    score, _sep, pk = raw.partition("-")
-    return (int(score), int(pk)) if score.isdigit() and pk.isdigit() else None
-
-
 @login_required
 @require_GET
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "customer", EDIT)
-    pairs, more = selectors.open_pairs(request.user, after=_after(request.GET.get("after", "")))
+    pairs, more = selectors.open_pairs(request.user, after=request.GET.get("after", ""))
     return render(
         request,
         "parties/duplicates.html",
         {
             "pairs": pairs,
-            "next_url": f"{reverse('parties:duplicates')}?after={more[0]}-{more[1]}" if more else "",
+            "next_url": f"{reverse('parties:duplicates')}?after={more}" if more else "",
             "total": selectors.open_count(request.user),
             "scanned_until": get_setting(duplicates.WATERMARK),
         },
