@@ -2,21 +2,23 @@
 the customers that exist and then skipped, updated, merged or created, through the customer services (so
 every rule, field-level check, permission and audit entry applies, with source "import").
 
-Matching, per row:
+Matching, per row (the candidates of a whole batch are read in a few queries, see ``_Matcher``):
 - exact: the customer number, any phone (compared through its blind index, in any format) or any email
   (case-insensitively); two different customers matching one row make the row ambiguous (rejected);
-- fuzzy (when nothing matched exactly): the name (with the company, when the row has one) compared with
-  ``rapidfuzz`` against the customers the search finds for it; the best score at or above the threshold
-  (0-100, default 90) is a match.
+- fuzzy (when nothing matched exactly): the name compared with ``rapidfuzz`` against the customers whose
+  search names sort next to it; the best score at or above the threshold (0-100, default 90) is a match.
+  A name with a misspelt first letter, or its words in another order, is not found this way.
 The rule for each kind of match is one of ``skip``, ``update`` (the file's non-empty values replace the
 customer's; phones, emails, addresses, tags, categories and roles are added), ``merge`` (only empty fields
-are filled; lists are added to) or ``create`` (a new customer all the same). A row that matches nothing is
-created.
+are filled; lists are added to) or ``create`` (a new customer all the same); a choice for a single row
+(``Options.row_actions``) overrides the rules. A row that matches nothing is created: checked on its own,
+written with the rest of its batch (``customers_create``).
 
 A run is a background job (``kith.jobs``): rows are applied in batches, each batch in one transaction with
 the job's checkpoint, so a worker killed mid-import resumes after the last committed batch: no row is applied
 twice or half. Rejected rows go to an error file (the row as read, plus the reason), which is the job's file.
-A dry run does the same work row by row in savepoints it rolls back, and reports what would happen.
+A dry run checks every row the same way, rolls back each update and writes no new customer, and reports
+what would happen.
 
 Every customer an import created or changed is recorded (``ImportChange``, with the values before an
 update, encrypted), so an import can be undone as a whole while none of those customers changed since.
