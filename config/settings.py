@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kith.privacy",
     "kith.backups",
     "kith.jobs",
+    "kith.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "AuditSourceEnum": "kith.audit.choices.Source",
         "ConsentChannelEnum": "kith.privacy.choices.ConsentChannel",
         "ConsentStatusEnum": "kith.privacy.choices.ConsentStatus",
+        "WebhookDeliveryStatusEnum": "kith.webhooks.choices.DeliveryStatus",
     },
 }
 
@@ -302,6 +304,20 @@ KITH_BACKUP_SCHEDULE = _env_bool("KITH_BACKUP_SCHEDULE", default=True)
 KITH_BACKUP_HOUR = int(os.environ.get("KITH_BACKUP_HOUR", "2"))
 KITH_BACKUP_KEEP = int(os.environ.get("KITH_BACKUP_KEEP", "7"))
 KITH_BACKUP_ENCRYPT = _env_bool("KITH_BACKUP_ENCRYPT")
+
+# --- webhooks (kith.webhooks) ------------------------------------------------------------------------
+# seconds a receiver has to answer; the delays between retries (one per retry, then the event is given
+# up); failed attempts in a row after which a webhook whose delivery was given up is disabled; whether
+# receivers on private, loopback or link-local addresses are allowed; days finished deliveries are kept
+KITH_WEBHOOK_TIMEOUT = float(os.environ.get("KITH_WEBHOOK_TIMEOUT", "10"))
+KITH_WEBHOOK_RETRY_SECONDS = [
+    int(s)
+    for s in os.environ.get("KITH_WEBHOOK_RETRY_SECONDS", "60,300,1800,7200,21600,43200,86400").split(",")
+    if s.strip()
+]
+KITH_WEBHOOK_DISABLE_AFTER = int(os.environ.get("KITH_WEBHOOK_DISABLE_AFTER", "10"))
+KITH_WEBHOOK_ALLOW_PRIVATE = _env_bool("KITH_WEBHOOK_ALLOW_PRIVATE")
+KITH_WEBHOOK_KEEP_DAYS = int(os.environ.get("KITH_WEBHOOK_KEEP_DAYS", "30"))
 
 # --- access alerts (kith.audit.watch) ---------------------------------------------------------------
 # default daily thresholds per user (administrators change them on /audit/settings/; 0 = off)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("kith.accounts.urls")),
     path("settings/backups/", include("kith.backups.urls")),
     path("jobs/", include("kith.jobs.urls")),
+    path("webhooks/", include("kith.webhooks.urls")),
     path("settings/access/", include("kith.security.urls")),
     path("", include("kith.security.access_urls")),
     path("api/v1/", include("kith.parties.api.urls")),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("kith.privacy.api.urls")),
     path("api/v1/", include("kith.security.api.urls")),
     path("api/v1/", include("kith.jobs.api.urls")),
+    path("api/v1/", include("kith.webhooks.api.urls")),
     path("api/v1/", include("kith.parties.api.duplicate_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its script from a URL: no inline script under the Content-Security-Policy

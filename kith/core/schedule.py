@@ -1,8 +1,10 @@
-"""Daily jobs: apps register them; ``kith schedule`` enqueues each once a day, however many schedulers run."""
+"""Scheduled work: apps register it; ``kith schedule`` enqueues each daily job once a day, however many
+schedulers run, and calls the periodic work on every pass (every minute with ``--loop``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +22,8 @@ class DailyJob:
 
 
 _jobs: dict[str, DailyJob] = {}
+_periodic: dict[str, Callable[[], object]] = {}
+log = logging.getLogger(__name__)
 
 
 def register_daily(name: str, *, hour: int, enqueue: Callable[[dt.date], object]) -> None:
@@ -55,3 +59,20 @@ def run_due(now: dt.datetime | None = None) -> list[str]:
             transaction.on_commit(_enqueue_later(job, today))
         started.append(job.name)
     return started
+
+
+def register_periodic(name: str, run: Callable[[], object]) -> None:
+    """``run()`` is called on every pass of ``kith schedule`` (every minute with ``--loop``): it must be cheap
+    when there is nothing to do and safe when several schedulers run it at once (it usually enqueues a task)."""
+    _periodic[name] = run
+
+
+def run_periodic() -> list[tuple[str, object]]:
+    """Call every periodic function; return (name, what it returned). One that fails is logged and skipped."""
+    results: list[tuple[str, object]] = []
+    for name, run in list(_periodic.items()):
+        try:
+            results.append((name, run()))
+        except Exception:
+            log.exception("periodic work %s failed", name)
+    return results

@@ -49,6 +49,7 @@ AREAS: dict[str, Area] = {
         Area("privacy", gettext_lazy("Privacy: consents, exports, erasure"), "privacy"),
         Area("access", gettext_lazy("Access control: roles, teams, access requests"), "security"),
         Area("jobs", gettext_lazy("Background jobs: progress, results and files"), "jobs"),
+        Area("webhooks", gettext_lazy("Webhooks: receivers, deliveries, test events"), "webhooks"),
     )
 }
 _BY_APP = {a.app: a.code for a in AREAS.values()}

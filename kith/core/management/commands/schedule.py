@@ -1,6 +1,6 @@
 """``kith schedule``: enqueue the daily jobs that are due, queue again the jobs whose worker died, delete
-expired job files and idempotency keys, compare changed customers for duplicates (``--loop`` keeps
-checking every minute)."""
+expired job files and idempotency keys, compare changed customers for duplicates, run the periodic work apps
+register (``--loop`` keeps checking every minute)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from kith.core.schedule import run_due
+from kith.core.schedule import run_due, run_periodic
 
 
 class Command(BaseCommand):
@@ -31,6 +31,9 @@ class Command(BaseCommand):
             purge_files()
             purge_expired()  # idempotency keys older than a day
             self._look_for_duplicates()
+            for name, result in run_periodic():  # registered by apps (webhooks: queue the due deliveries)
+                if result:
+                    self.stdout.write(f"{name}: {result}")
             if not loop:
                 return
             close_old_connections()
