@@ -25,7 +25,8 @@ def _free_port() -> int:
 
 def _get(url: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        # the first request loads the whole app (seconds on a busy machine): a long timeout
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback only
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -49,13 +50,13 @@ def test_serve_runs_web_worker_and_scheduler(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         status, body = 0, b""
         while time.monotonic() < deadline:
             try:
                 status, body = _get(f"http://127.0.0.1:{port}/accounts/login/")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.3)
         assert status == 200, body[:500]
         assert b"csrfmiddlewaretoken" in body
