@@ -1,8 +1,10 @@
-"""``python -m bench [--customers N] [--engines sqlite,postgres] [--requests R] [--rebuild]``."""
+"""``python -m bench [--customers N] [--engines sqlite,postgres] [--requests R] [--rebuild]
+[--only http,import,export,duplicates] [--import-rows N]``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -15,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import RESULTS_DIR, ROOT, BenchError
+from bench.batch import duplicate_pages, duplicate_scans, import_export
 from bench.client import Client
 from bench.database import Engine, audit_overhead, build, cleanup, make_engine, postgres_reachable, prepare
 from bench.measure import WARMUP, Call, Result, json_call, judge, number_from_reply, series, throughput
+from bench.prepare import BENCH_PASSWORD, BENCH_USERNAME
 from bench.queries import Query, build_queries
 from bench.report import git_commit, machine_info, print_table
 
@@ -33,6 +37,9 @@ SEARCHES = [
     ("search pinyin initials", "pinyin", "pinyin_initials", 25.0),
 ]
 PAGE_P95, CREATE_P95, MIN_RPS, MIN_DEMO_RATE = 25.0, 20.0, 1000.0, 20000.0
+# http: searches, pages, create, visibility, throughput, audit overhead (the main database);
+# import, export: jobs on a 100,000-customer database of their own; duplicates: scans and report (main)
+GROUPS = ("http", "import", "export", "duplicates")
 AUDIT_OVERHEAD = 1.2  # create/update p95 with audit entries at most this multiple of the p95 without
 BUSY_ENTRIES = 50  # timeline entries of the customers whose page is measured
 BUSY_CUSTOMERS = 200 + WARMUP  # 10 for the warm-up, 200 measured once each
@@ -46,7 +53,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="build the databases again even if they fit")
     parser.add_argument("--concurrency", type=int, default=8, help="client processes for throughput")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the throughput run")
+    parser.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"comma-separated measurement groups (default all): {', '.join(GROUPS)}",
+    )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=100_000,
+        help="rows imported, and customers of the import/export database (default 100,000)",
+    )
     args = parser.parse_args(argv)
+    args.groups = {g.strip() for g in args.only.split(",") if g.strip()}
+    if not args.groups or args.groups - set(GROUPS):
+        parser.error(f"--only: choose among {', '.join(GROUPS)}")
+    if args.import_rows < 100:
+        parser.error("--import-rows must be at least 100")
     if args.customers < 100:
         parser.error("--customers must be at least 100")
     if args.requests < 1:
@@ -169,89 +192,132 @@ def report_line(r: Result) -> None:
 def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     from bench.server import WORKERS, Gunicorn
 
+    groups: set[str] = args.groups
     print(f"\n== {engine.name} ==")
     load_before = busy_machine_warning()
     engine.info["version"] = engine.server_version()
-    built = build(engine, args.customers, rebuild=args.rebuild)
-    sample = max(2000, 3 * (args.requests + WARMUP))
-    print(f"  preparing the bench user, token and {sample:,} sampled customers ...")
-    started = time.perf_counter()
-    prep = prepare(engine, sample=sample, busy=BUSY_CUSTOMERS)
-    print(f"    done in {time.perf_counter() - started:.1f} s; totals: {prep['totals']}")
-    added = prep.get("busy_added") or {}
-    if added.get("interactions"):
-        print(
-            f"    {added['customers']} customers topped up to >= {BUSY_ENTRIES} timeline entries:"
-            f" {added['interactions']:,} interactions via interaction_create in {added['seconds']} s"
-        )
-    queries = build_queries(prep["customers"])
     results: list[Result] = []
-    demo = Result(engine.name, "demo build", "build", f">= {MIN_DEMO_RATE:,.0f} customers/s")
-    demo.value, demo.unit, demo.n = built.get("customers_per_s"), "customers/s", args.customers
-    if built.get("customers_per_s_reported_by_demo"):
-        demo.notes.append(
-            f"wall clock incl. process start; kith demo itself reports"
-            f" {built['customers_per_s_reported_by_demo']:,.0f}/s"
-        )
-    if built.get("reused"):
-        demo.notes.append(f"from the build of {built.get('built_at')} (database reused)")
-    results.append(judge(demo, min_value=MIN_DEMO_RATE))
-    created: list[str] = []
-    n = args.requests
-    with Gunicorn(engine) as server:
-        api = Client(server.host, server.port, token=prep["token"])
-        web = Client(server.host, server.port)
-        try:
-            print("  latency series:")
-            searches = run_searches(api, engine.name, queries, n)
-            results += searches
-            results.append(web_list(web, engine.name, prep, n))
-            results += customer_pages(web, api, engine.name, prep, n)
-            results.append(create(api, engine.name, n, created))
-            print("  visibility (9-level, 2,000-user organisation):")
-            results += run_visibility(server, engine.name, queries, n, prep, searches)
-            mixed = [q.path for kind in ("number", "phone", "name_prefix") for q in queries.get(kind, [])]
-            random.Random(5).shuffle(mixed)
-            tp = Result(engine.name, "search API throughput", "throughput", f">= {MIN_RPS:,.0f} req/s")
-            print(f"  throughput: {args.concurrency} clients for {args.seconds:.0f} s ...", flush=True)
-            throughput(
-                server.host,
-                server.port,
-                prep["token"],
-                mixed,
-                tp,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
-            )
-            results.append(judge(tp, min_value=MIN_RPS))
-            report_line(tp)
-        except BenchError as exc:
-            raise BenchError(f"{exc}\n  gunicorn's log:\n{server.log_tail()}") from exc
-        finally:
-            api.close()
-            web.close()
-    print("  audit trail overhead (services, in process):", flush=True)
-    http_create = next((r.p95_ms for r in results if r.name == "create customer (API)"), None)
-    results += run_audit_overhead(engine, n, http_create)
-    load_after = busy_machine_warning()
-    cleanup(engine, created)
-    return {
+    record: dict[str, Any] = {
         "engine": engine.name,
         "version": engine.info.get("version"),
         "database_url": engine.database_url,
-        "server": f"gunicorn config.wsgi, {WORKERS} sync workers (no keep-alive), DEBUG off",
-        "load_average": {"before": load_before, "after": load_after},
-        "totals": prep["totals"],
-        "build": built,
-        "busy_customers": {
+        "groups": sorted(groups),
+    }
+    created: list[str] = []
+    n = args.requests
+    prep: dict[str, Any] = {}
+    queries: dict[str, list[Query]] = {}
+    if groups & {"http", "duplicates"}:  # the main database (N customers)
+        built = build(engine, args.customers, rebuild=args.rebuild)
+        record["build"] = built
+        demo = Result(engine.name, "demo build", "build", f">= {MIN_DEMO_RATE:,.0f} customers/s")
+        demo.value, demo.unit, demo.n = built.get("customers_per_s"), "customers/s", args.customers
+        if built.get("customers_per_s_reported_by_demo"):
+            demo.notes.append(
+                f"wall clock incl. process start; kith demo itself reports"
+                f" {built['customers_per_s_reported_by_demo']:,.0f}/s"
+            )
+        if built.get("reused"):
+            demo.notes.append(f"from the build of {built.get('built_at')} (database reused)")
+        results.append(judge(demo, min_value=MIN_DEMO_RATE))
+    if "http" in groups:
+        sample = max(2000, 3 * (args.requests + WARMUP))
+        print(f"  preparing the bench user, token and {sample:,} sampled customers ...")
+        started = time.perf_counter()
+        prep = prepare(engine, sample=sample, busy=BUSY_CUSTOMERS)
+        print(f"    done in {time.perf_counter() - started:.1f} s; totals: {prep['totals']}")
+        added = prep.get("busy_added") or {}
+        if added.get("interactions"):
+            print(
+                f"    {added['customers']} customers topped up to >= {BUSY_ENTRIES} timeline entries:"
+                f" {added['interactions']:,} interactions via interaction_create in {added['seconds']} s"
+            )
+        queries = build_queries(prep["customers"])
+        record["totals"] = prep["totals"]
+        record["busy_customers"] = {
             "source": prep["busy_source"],
             "min_entries": min((b["entries"] for b in prep["busy"]), default=0),
             "max_entries": max((b["entries"] for b in prep["busy"]), default=0),
             "count": len(prep["busy"]),
             "added_this_run": prep.get("busy_added"),
-        },
-        "results": [r.as_dict() for r in results],
-    }
+        }
+    duplicates: dict[str, Any] = {}
+    if "duplicates" in groups:
+        print("  duplicates (scans in process, on this database):", flush=True)
+        scan_results, duplicates = duplicate_scans(engine)
+        results += scan_results
+        record["duplicates"] = {k: v for k, v in duplicates.items() if k != "token"}
+    if groups & {"http", "duplicates"}:
+        with Gunicorn(engine) as server:
+            token = prep.get("token") or duplicates.get("token", "")
+            api = Client(server.host, server.port, token=token)
+            web = Client(server.host, server.port)
+            try:
+                if "http" in groups:
+                    results += http_series(server, api, web, engine, args, prep, queries, created)
+                if "duplicates" in groups:
+                    print("  duplicates report:", flush=True)
+                    if "sessionid" not in web.cookies:
+                        with contextlib.suppress(BenchError):
+                            web.login(BENCH_USERNAME, BENCH_PASSWORD)
+                    results += duplicate_pages(web, api, engine.name, n, duplicates.get("open_pairs", 0))
+            except BenchError as exc:
+                raise BenchError(f"{exc}\n  gunicorn's log:\n{server.log_tail()}") from exc
+            finally:
+                api.close()
+                web.close()
+        record["server"] = f"gunicorn config.wsgi, {WORKERS} sync workers (no keep-alive), DEBUG off"
+    if "http" in groups:
+        print("  audit trail overhead (services, in process):", flush=True)
+        http_create = next((r.p95_ms for r in results if r.name == "create customer (API)"), None)
+        results += run_audit_overhead(engine, n, http_create)
+    if groups & {"import", "export"}:
+        print(f"  import and export ({args.import_rows:,} customers, a database of their own):", flush=True)
+        results += import_export(engine, groups=groups, rows=args.import_rows, rebuild=args.rebuild)
+    load_after = busy_machine_warning()
+    cleanup(engine, created)
+    record["load_average"] = {"before": load_before, "after": load_after}
+    record["results"] = [r.as_dict() for r in results]
+    return record
+
+
+def http_series(
+    server: Any,
+    api: Client,
+    web: Client,
+    engine: Engine,
+    args: argparse.Namespace,
+    prep: dict[str, Any],
+    queries: dict[str, list[Query]],
+    created: list[str],
+) -> list[Result]:
+    """Searches, list and customer pages, create, visibility and the search throughput, over HTTP."""
+    n = args.requests
+    results: list[Result] = []
+    print("  latency series:")
+    searches = run_searches(api, engine.name, queries, n)
+    results += searches
+    results.append(web_list(web, engine.name, prep, n))
+    results += customer_pages(web, api, engine.name, prep, n)
+    results.append(create(api, engine.name, n, created))
+    print("  visibility (9-level, 2,000-user organisation):")
+    results += run_visibility(server, engine.name, queries, n, prep, searches)
+    mixed = [q.path for kind in ("number", "phone", "name_prefix") for q in queries.get(kind, [])]
+    random.Random(5).shuffle(mixed)
+    tp = Result(engine.name, "search API throughput", "throughput", f">= {MIN_RPS:,.0f} req/s")
+    print(f"  throughput: {args.concurrency} clients for {args.seconds:.0f} s ...", flush=True)
+    throughput(
+        server.host,
+        server.port,
+        prep["token"],
+        mixed,
+        tp,
+        concurrency=args.concurrency,
+        seconds=args.seconds,
+    )
+    results.append(judge(tp, min_value=MIN_RPS))
+    report_line(tp)
+    return results
 
 
 def run_audit_overhead(engine: Engine, n: int, http_create_p95: float | None) -> list[Result]:
@@ -398,7 +464,7 @@ def main(argv: list[str] | None = None) -> None:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "machine": machine_info(),
-        "args": vars(args),
+        "args": {**vars(args), "groups": sorted(args.groups)},
         "engines": [],
     }
     failed = False
@@ -448,7 +514,12 @@ def main(argv: list[str] | None = None) -> None:
     out = RESULTS_DIR / "latest.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     print()
-    print_table(rows, args.customers)
+    title = (
+        f"{args.customers:,} customers"
+        if args.groups & {"http", "duplicates"}
+        else f"import/export on {args.import_rows:,} customers"
+    )
+    print_table(rows, title)
     print(f"\nwritten: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     # Missed targets are results; requests that failed or pages that are missing are not.
     if failed or any(r.get("status") in ("error", "missing") or r.get("errors") for r in rows):

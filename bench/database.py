@@ -25,13 +25,23 @@ LOG_TAIL = 10
 
 @dataclass
 class Engine:
-    name: str
+    name: str  # sqlite or postgres
     database_url: str
     info: dict[str, Any] = field(default_factory=dict)
+    role: str = (
+        ""  # "": the main bench database; "import": the import/export database; "import-run": its copy
+    )
+    sqlite_file: Path | None = None
+    pg_db: str = PG_DB
+
+    @property
+    def key(self) -> str:
+        """The name of its marker and logs: ``sqlite``, ``postgres-import`` ..."""
+        return f"{self.name}-{self.role}" if self.role else self.name
 
     @property
     def marker(self) -> Path:
-        return DATA_DIR / f"{self.name}.marker.json"
+        return DATA_DIR / f"{self.key}.marker.json"
 
     def env(self) -> dict[str, str]:
         """Environment for every Kith subprocess on this engine: its database, DEBUG off, a fixed key."""
@@ -52,7 +62,7 @@ class Engine:
         """``SELECT count(*)`` on the customer table; None when the database or table is not there."""
         sql = "SELECT count(*) FROM parties_customer"
         if self.name == "sqlite":
-            path = sqlite_path()
+            path = self.sqlite_file or sqlite_path()
             if not path.exists():
                 return None
             try:
@@ -63,23 +73,41 @@ class Engine:
         import psycopg
 
         try:
-            with psycopg.connect(pg_dsn(PG_DB), connect_timeout=5) as conn:
+            with psycopg.connect(pg_dsn(self.pg_db), connect_timeout=5) as conn:
                 row = conn.execute(sql).fetchone()
                 return int(row[0]) if row else None
         except psycopg.Error:
             return None
 
-    def drop(self) -> None:
+    def drop(self, *, create: bool = True) -> None:
+        """Remove the database (and, on PostgreSQL, create it again empty unless ``create`` is false)."""
         if self.name == "sqlite":
-            path = sqlite_path()
+            path = self.sqlite_file or sqlite_path()
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             return
         import psycopg
 
         with psycopg.connect(pg_dsn("postgres"), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
+            if create:
+                conn.execute(f'CREATE DATABASE "{self.pg_db}"')
+
+    def copy_to(self, target: Engine) -> float:
+        """``target`` made a copy of this database (SQLite's online backup; a PostgreSQL template);
+        seconds taken."""
+        started = time.perf_counter()
+        target.drop(create=False)
+        if self.name == "sqlite":
+            source, copy = self.sqlite_file or sqlite_path(), target.sqlite_file or sqlite_path()
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(copy) as dst:
+                src.backup(dst)
+        else:
+            import psycopg
+
+            with psycopg.connect(pg_dsn("postgres"), autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'CREATE DATABASE "{target.pg_db}" TEMPLATE "{self.pg_db}"')
+        return time.perf_counter() - started
 
     def server_version(self) -> str:
         if self.name == "sqlite":
@@ -117,12 +145,28 @@ def postgres_reachable() -> bool:
 
 def make_engine(name: str) -> Engine:
     if name == "sqlite":
-        return Engine("sqlite", f"sqlite:///{sqlite_path()}")
+        return Engine("sqlite", f"sqlite:///{sqlite_path()}", sqlite_file=sqlite_path())
     if name == "postgres":
         if DATA_DIR != BENCH_DIR / "data":  # its marker would be missing: kith_bench would be rebuilt
             raise BenchError("KITH_BENCH_DATA_DIR is set: PostgreSQL is not run (use --engines sqlite)")
         return Engine("postgres", f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}")
     raise BenchError(f"unknown engine {name!r}: choose sqlite and/or postgres")
+
+
+def import_engines(main: Engine) -> tuple[Engine, Engine]:
+    """The import/export database of ``main``'s engine (built once with ``kith demo``, never changed:
+    SQLite ``import.sqlite3``, PostgreSQL ``kith_bench_import``) and the working copy each run makes of
+    it and drops afterwards (``import-run.sqlite3``, ``kith_bench_import_run``)."""
+    made = []
+    for role, stem in (("import", "import"), ("import-run", "import-run")):
+        if main.name == "sqlite":
+            path = DATA_DIR / f"{stem}.sqlite3"
+            made.append(Engine("sqlite", f"sqlite:///{path}", role=role, sqlite_file=path))
+        else:
+            db = f"{PG_DB}_{stem.replace('-', '_')}"
+            url = f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{db}"
+            made.append(Engine("postgres", url, role=role, pg_db=db))
+    return made[0], made[1]
 
 
 # -- running Kith commands -------------------------------------------------------------------------
@@ -183,7 +227,7 @@ def _reported_rate(log: Path) -> float | None:
         return None
 
 
-def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
+def build(engine: Engine, customers: int, *, rebuild: bool, echo: bool = True) -> dict[str, Any]:
     """Make sure the engine's database holds ``customers`` demo customers; return the build record."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     marker: dict[str, Any] = {}
@@ -194,11 +238,11 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
             marker = {}
     count = engine.count_customers()
     if not rebuild and marker.get("customers") == customers and count is not None and count >= customers:
-        print(f"  reusing the {engine.name} database: {count:,} customers (built {marker.get('built_at')})")
+        print(f"  reusing the {engine.key} database: {count:,} customers (built {marker.get('built_at')})")
         run_logged(  # a no-op unless the code gained migrations since the build
             [str(venv_bin() / "kith"), "migrate", "--noinput"],
             env=engine.env(),
-            log=DATA_DIR / "logs" / f"{engine.name}-migrate.log",
+            log=DATA_DIR / "logs" / f"{engine.key}-migrate.log",
             title="kith migrate",
             echo=False,
         )
@@ -210,7 +254,7 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
         if count is None
         else f"it holds {count:,} customers, the marker says {marker.get('customers')}"
     )
-    print(f"  building the {engine.name} database with {customers:,} customers ({reason})")
+    print(f"  building the {engine.key} database with {customers:,} customers ({reason})")
     engine.marker.unlink(missing_ok=True)
     engine.drop()
     env = engine.env()
@@ -219,7 +263,7 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
     migrate_s = run_logged(
         [kith, "migrate", "--noinput"],
         env=env,
-        log=logs / f"{engine.name}-migrate.log",
+        log=logs / f"{engine.key}-migrate.log",
         title="kith migrate",
         echo=False,
     )
@@ -227,14 +271,15 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
     demo_s = run_logged(
         [kith, "demo", "--customers", str(customers), "--seed", str(SEED)],
         env=env,
-        log=logs / f"{engine.name}-demo.log",
+        log=logs / f"{engine.key}-demo.log",
         title=f"kith demo --customers {customers} --seed {SEED}",
+        echo=echo,
     )
-    reported = _reported_rate(logs / f"{engine.name}-demo.log")
+    reported = _reported_rate(logs / f"{engine.key}-demo.log")
     count = engine.count_customers() or 0
     if count < customers:
         raise BenchError(
-            f"kith demo finished but the {engine.name} database holds {count:,} customers, not {customers:,}"
+            f"kith demo finished but the {engine.key} database holds {count:,} customers, not {customers:,}"
         )
     record = {
         "customers": customers,
@@ -251,15 +296,17 @@ def build(engine: Engine, customers: int, *, rebuild: bool) -> dict[str, Any]:
     return {**record, "reused": False}
 
 
-def _in_django(engine: Engine, mode: str, name: str, title: str, *args: str) -> dict[str, Any]:
-    """Run ``python -m bench.prepare MODE --out FILE ARGS`` with the engine's database; its JSON answer."""
-    out = DATA_DIR / f"{engine.name}-{name}.json"
+def _in_django(
+    engine: Engine, mode: str, name: str, title: str, *args: str, module: str = "bench.prepare"
+) -> dict[str, Any]:
+    """Run ``python -m MODULE MODE --out FILE ARGS`` with the engine's database; its JSON answer."""
+    out = DATA_DIR / f"{engine.key}-{name}.json"
     out.unlink(missing_ok=True)
     run_logged(
-        [str(venv_bin() / "python"), "-m", "bench.prepare", mode, "--out", str(out), *args],
+        [str(venv_bin() / "python"), "-m", module, mode, "--out", str(out), *args],
         env=engine.env(),
-        log=DATA_DIR / "logs" / f"{engine.name}-{name}.log",
-        title=f"{title} (bench.prepare {mode})",
+        log=DATA_DIR / "logs" / f"{engine.key}-{name}.log",
+        title=f"{title} ({module} {mode})",
         echo=False,
     )
     data: dict[str, Any] = json.loads(out.read_text())
@@ -304,3 +351,9 @@ def cleanup(engine: Engine, numbers: list[str]) -> None:
         )
     except BenchError as exc:
         print(f"  warning: {exc}")
+
+
+def workload(engine: Engine, mode: str, title: str, *args: str) -> dict[str, Any]:
+    """A background-job workload (``bench.workloads``: import, export, duplicates) on ``engine``'s
+    database, in a Django subprocess; its JSON answer."""
+    return _in_django(engine, mode, mode, title, *args, module="bench.workloads")

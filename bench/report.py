@@ -85,7 +85,7 @@ def _fmt(value: Any, spec: str = ".2f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def print_table(rows: list[dict[str, Any]], customers: int) -> None:
+def print_table(rows: list[dict[str, Any]], title: str) -> None:
     headers = ["engine", "measurement", "n", "p50 ms", "p95 ms", "rate", "target", "result", "notes"]
     table = []
     for r in rows:
@@ -119,7 +119,7 @@ def print_table(rows: list[dict[str, Any]], customers: int) -> None:
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
-    print(f"Kith bench, {customers:,} customers")
+    print(f"Kith bench, {title}")
     print(line(headers))
     print(line(["-" * w for w in widths]))
     for row in table:

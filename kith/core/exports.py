@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = "".join(_FORMULA_START)
 # "+44 20 7946 0958", "-12.50", "+1 555***0200": a sign then only digits, spaces and number punctuation
 # cannot call a function or reach another program (that needs letters, "|" or "!"), so it stays as written
 _PLAIN_NUMBER = re.compile(r"[+-][\d\s().,*/#-]*\Z")
@@ -31,26 +31,32 @@ Column = tuple[str, str]  # (key, header)
 def safe_cell(value: Any) -> str:
     """``value`` as spreadsheet-safe text: a text a spreadsheet would run as a formula gets a leading
     apostrophe (OWASP's CSV-injection advice); a signed phone number or amount is left as it is."""
-    text = "" if value is None else str(value)
+    text = value if type(value) is str else "" if value is None else str(value)
     if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
 
 
-def _local(value: Any) -> Any:
+def _local(value: Any, zone: dt.tzinfo | None = None) -> Any:
+    """An aware date-time in ``zone`` (the site's time zone), without its offset."""
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value).replace(tzinfo=None)
+        return value.astimezone(zone or timezone.get_current_timezone()).replace(tzinfo=None)
     return value
 
 
-def _text(value: Any) -> str:
-    value = _local(value)
+def _text(value: Any, zone: dt.tzinfo | None = None) -> str:
+    if type(value) is str:  # most cells: nothing to convert
+        return value
+    if type(value) is dt.datetime and value.tzinfo is not None and value.utcoffset() is not None:
+        # the same text as _local(value).isoformat(...), without building the naive copy
+        return value.astimezone(zone or timezone.get_current_timezone()).isoformat(" ", "seconds")[:19]
+    value = _local(value, zone)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, (list, tuple)):
-        return "; ".join(_text(v) for v in value)
+        return "; ".join(_text(v, zone) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -59,18 +65,42 @@ def _text(value: Any) -> str:
 class RowWriter(Protocol):
     def write(self, row: dict[str, Any]) -> None: ...
 
+    def write_rows(self, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def write_columns(self, columns: Sequence[Sequence[Any]]) -> None: ...
+
     def close(self) -> None: ...
 
 
 class CsvWriter:
     def __init__(self, path: Path, columns: Sequence[Column]) -> None:
         self.keys = [key for key, _label in columns]
-        self.handle = path.open("w", newline="", encoding="utf-8-sig")
+        self.zone = timezone.get_current_timezone()
+        # the byte-order mark written once: the utf-8-sig codec is slower on every write
+        self.handle = path.open("w", newline="", encoding="utf-8")
+        self.handle.write("\ufeff")
         self.writer = csv.writer(self.handle)
         self.writer.writerow([safe_cell(label) for _key, label in columns])
 
     def write(self, row: dict[str, Any]) -> None:
-        self.writer.writerow([safe_cell(_text(row.get(key))) for key in self.keys])
+        self.write_rows([[row.get(key) for key in self.keys]])
+
+    def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows as lists of values in the order of the columns."""
+        self.write_columns(list(zip(*rows, strict=True)))
+
+    def write_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Rows given column by column (a sequence of values per column, all of one length)."""
+        zone, risky, safe = self.zone, _FORMULA_CHARS, safe_cell
+        texts = [
+            # a text that cannot start a formula is written as it is (most cells): no call per cell
+            [
+                (v if not v or v[0] not in risky else safe(v)) if type(v) is str else safe(_text(v, zone))
+                for v in column
+            ]
+            for column in columns
+        ]
+        self.writer.writerows(zip(*texts, strict=True))
 
     def close(self) -> None:
         self.handle.close()
@@ -86,6 +116,7 @@ class XlsxWriter:
 
         self.path = path
         self.keys = [key for key, _label in columns]
+        self.zone = timezone.get_current_timezone()
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet(sheet[:31])
         bold = Font(bold=True)
@@ -96,15 +127,21 @@ class XlsxWriter:
             header.append(cell)
         self.sheet.append(header)
 
-    @staticmethod
-    def _cell(value: Any) -> Any:
-        value = _local(value)
+    def _cell(self, value: Any) -> Any:
+        value = _local(value, self.zone)
         if value is None or isinstance(value, (bool, int, float, Decimal, dt.date)):
             return value
-        return safe_cell(_text(value))
+        return safe_cell(_text(value, self.zone))
 
     def write(self, row: dict[str, Any]) -> None:
-        self.sheet.append([self._cell(row.get(key)) for key in self.keys])
+        self.write_rows([[row.get(key) for key in self.keys]])
+
+    def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for values in rows:
+            self.sheet.append([self._cell(v) for v in values])
+
+    def write_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        self.write_rows(zip(*columns, strict=True))
 
     def close(self) -> None:
         self.book.save(self.path)
@@ -115,15 +152,24 @@ class JsonWriter:
 
     def __init__(self, path: Path, columns: Sequence[Column]) -> None:
         self.keys = [key for key, _label in columns]
+        self.zone = timezone.get_current_timezone()
+        self.encoder = DjangoJSONEncoder(ensure_ascii=False)
         self.handle = path.open("w", encoding="utf-8")
         self.handle.write("[")
         self.first = True
 
     def write(self, row: dict[str, Any]) -> None:
-        self.handle.write("\n" if self.first else ",\n")
-        self.first = False
-        item = {key: _local(row.get(key)) for key in self.keys}
-        self.handle.write(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False))
+        self.write_rows([[row.get(key) for key in self.keys]])
+
+    def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        keys, zone, encode = self.keys, self.zone, self.encoder.encode
+        for values in rows:
+            self.handle.write("\n" if self.first else ",\n")
+            self.first = False
+            self.handle.write(encode({k: _local(v, zone) for k, v in zip(keys, values, strict=True)}))
+
+    def write_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        self.write_rows(zip(*columns, strict=True))
 
     def close(self) -> None:
         self.handle.write("\n]\n")

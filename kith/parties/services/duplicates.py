@@ -20,13 +20,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kith.audit.choices import Action
 from kith.audit.services import record_event
+from kith.core.search import PREFIX_END
 from kith.core.settings_store import get_setting, set_setting
 from kith.jobs import services as jobs
 from kith.jobs.models import Job
@@ -101,23 +103,54 @@ def _places(ids: Iterable[int]) -> dict[int, set[str]]:
     return places
 
 
+_RANGES_PER_QUERY = 100  # name ranges read by one statement (SQLite allows 500 compound SELECTs)
+
+
+def _neighbours(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """For each (name prefix, kind): the first NAME_NEIGHBOURS + 1 live customers of that kind whose
+    search names start with the prefix, by search name then id. Each is an index range on
+    ``customer_search_name_idx`` (``startswith`` became a LIKE that SQLite answers by walking the whole
+    index from its start); a hundred ranges go to the database as one UNION ALL statement, not one query
+    per customer."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    keys = list(dict.fromkeys(keys))
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {key: [] for key in keys}
+    for start in range(0, len(keys), _RANGES_PER_QUERY):
+        chunk = keys[start : start + _RANGES_PER_QUERY]
+        parts, params = [], []
+        for n, (prefix, kind) in enumerate(chunk):
+            parts.append(
+                f"SELECT * FROM (SELECT {n} AS k, id, search_name FROM {table}"  # noqa: S608 - no user text
+                " WHERE search_name >= %s AND search_name < %s AND kind = %s AND merged_into_id IS NULL"
+                f" ORDER BY search_name, id LIMIT {NAME_NEIGHBOURS + 1}) AS r{n}"
+            )
+            params += [prefix, prefix + PREFIX_END, kind]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            rows = cursor.fetchall()
+        for n, pk, name in rows:
+            found[chunk[n]].append((pk, name))
+    for rows in found.values():  # UNION ALL keeps no order: each range's own order again
+        rows.sort(key=lambda row: (row[1], row[0]))
+    return found
+
+
 def _name_pairs(customers: dict[int, dict[str, Any]]) -> list[tuple[int, int]]:
+    """Pairs of customers with close names: each compared with the first NAME_NEIGHBOURS others of its
+    kind whose names start with the same NAME_PREFIX letters."""
     from rapidfuzz import fuzz
 
+    named = {
+        pk: ((row["search_name"] or "")[:NAME_PREFIX], row["kind"])
+        for pk, row in customers.items()
+        if len(row["search_name"] or "") >= 4
+    }
+    neighbours = _neighbours(named.values())
     pairs = []
-    for pk, row in customers.items():
-        name = row["search_name"] or ""
-        if len(name) < 4:
-            continue
-        neighbours = (
-            Customer.objects.filter(
-                search_name__startswith=name[:NAME_PREFIX], kind=row["kind"], merged_into__isnull=True
-            )
-            .exclude(pk=pk)
-            .order_by("search_name", "id")
-            .values_list("id", "search_name")[:NAME_NEIGHBOURS]
-        )
-        for other, other_name in neighbours:
+    for pk, key in named.items():
+        name = customers[pk]["search_name"]
+        others = [(other, other_name) for other, other_name in neighbours[key] if other != pk]
+        for other, other_name in others[:NAME_NEIGHBOURS]:
             if fuzz.ratio(name, other_name) >= NAME_THRESHOLD:
                 pairs.append((pk, other))
     return pairs
@@ -162,24 +195,60 @@ def _store(pairs: dict[tuple[int, int], set[str]]) -> int:
     """Insert new pairs and refresh open ones; dismissed and merged pairs stay as decided."""
     if not pairs:
         return 0
-    existing = {
-        (c.first_id, c.second_id): c
-        for c in DuplicateCandidate.objects.filter(
-            first_id__in={a for a, _b in pairs}, second_id__in={b for _a, b in pairs}
-        )
-    }
+    existing: dict[tuple[int, int], tuple[int, str, list[str]]] = {}
+    firsts = sorted({a for a, _b in pairs})
+    for start in range(0, len(firsts), 500):
+        # by the first id only (the unique index's leading column): asking for first IN (...) AND
+        # second IN (...) made SQLite try every combination
+        for pk, first, second, status, reasons in DuplicateCandidate.objects.filter(
+            first_id__in=firsts[start : start + 500]
+        ).values_list("pk", "first_id", "second_id", "status", "reasons"):
+            if (first, second) in pairs:
+                existing[(first, second)] = (pk, status, reasons)
     new = []
     for (a, b), reasons in pairs.items():
         ordered = sorted(reasons, key=lambda r: -REASONS[r][0])
-        candidate = existing.get((a, b))
-        if candidate is None:
-            new.append(DuplicateCandidate(first_id=a, second_id=b, score=score_of(reasons), reasons=ordered))
-        elif candidate.status == DuplicateStatus.OPEN and (candidate.reasons != ordered):
-            DuplicateCandidate.objects.filter(pk=candidate.pk).update(
+        stored = existing.get((a, b))
+        if stored is None:
+            new.append((a, b, score_of(reasons), ordered))
+        elif stored[1] == DuplicateStatus.OPEN and stored[2] != ordered:
+            DuplicateCandidate.objects.filter(pk=stored[0]).update(
                 score=score_of(reasons), reasons=ordered, found_at=timezone.now()
             )
-    DuplicateCandidate.objects.bulk_create(new, ignore_conflicts=True)
+    _insert(new)
     return len(new)
+
+
+_INSERT_ROWS = 500  # pairs per INSERT statement (6 parameters each, far below both engines' limits)
+
+
+def _insert(pairs: list[tuple[int, int, int, list[str]]]) -> None:
+    """New open pairs (first, second, score, reasons), a pair stored meanwhile left as it is: a few
+    multi-row INSERTs. ``bulk_create`` built and prepared a model instance per pair, most of the time
+    of a scan on data with many shared emails (candidates are exempt from the audit trail)."""
+    if not pairs:
+        return
+    meta = DuplicateCandidate._meta
+    fields: list[Any] = [
+        meta.get_field(name) for name in ("first", "second", "score", "reasons", "status", "found_at")
+    ]
+    reasons_field, found_field = fields[3], fields[5]
+    ops = connection.ops
+    found_at = found_field.get_db_prep_save(timezone.now(), connection)
+    head = (
+        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(meta.db_table)}"
+        f" ({', '.join(ops.quote_name(f.column) for f in fields)}) VALUES "
+    )
+    tail = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None) or ""
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), _INSERT_ROWS):
+            chunk = pairs[start : start + _INSERT_ROWS]
+            params: list[Any] = []
+            for a, b, score, reasons in chunk:
+                prepared = reasons_field.get_db_prep_save(reasons, connection)
+                params += [a, b, score, prepared, DuplicateStatus.OPEN.value, found_at]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(f"{head}{values} {tail}", params)
 
 
 def scan(ids: Iterable[int]) -> int:

@@ -99,13 +99,17 @@ def _move_generic(survivor: Customer, merged: Customer) -> dict[str, int]:
             continue
         name = relation.field.name
         rows = model._default_manager.filter(**{name: merged})
-        count = 0
-        for pk in list(rows.values_list("pk", flat=True)):
-            try:
-                with transaction.atomic():
-                    count += model._default_manager.filter(pk=pk).update(**{name: survivor})
-            except IntegrityError:  # the survivor has the same one (a unique pair): keep the survivor's
-                model._default_manager.filter(pk=pk).delete()
+        try:  # all at once (one audited UPDATE) ...
+            with transaction.atomic():
+                count = rows.update(**{name: survivor})
+        except IntegrityError:  # ... unless a unique pair clashes: then row by row, keeping the survivor's
+            count = 0
+            for pk in list(rows.values_list("pk", flat=True)):
+                try:
+                    with transaction.atomic():
+                        count += model._default_manager.filter(pk=pk).update(**{name: survivor})
+                except IntegrityError:
+                    model._default_manager.filter(pk=pk).delete()
         if count:
             moved[model._meta.label_lower] = count
     customer_type = ContentType.objects.get_for_model(Customer)

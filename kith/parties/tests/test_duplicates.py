@@ -77,6 +77,32 @@ def test_pairs_are_found_with_a_score_and_reasons(boss):
     assert AuditEntry.objects.filter(object_type="parties.duplicatecandidate").exists()
 
 
+def test_close_names_are_found_for_a_batch_of_many_name_ranges(
+    boss, monkeypatch, django_assert_max_num_queries
+):
+    """More names than one statement reads (its ranges go in several), and a crowded name range: each
+    customer is compared with the first NAME_NEIGHBOURS others of its kind in its range."""
+    import random
+
+    monkeypatch.setattr(duplicates, "_RANGES_PER_QUERY", 7)
+    rng = random.Random(5)
+    stems = sorted({"".join(rng.choice("bcdfghjklmnpqrstvwz") for _ in range(6)) for _ in range(40)})[:30]
+    twins = []
+    for stem in stems:
+        first = person(boss, given_name=stem.title(), family_name="Kowalczyk")
+        twins.append((first, person(boss, given_name=stem.title(), family_name="Kowalczik")))
+    crowd = [person(boss, given_name="Zzzzz", family_name=f"Crowd{n:02d}") for n in range(35)]
+    with django_assert_max_num_queries(40):
+        found = duplicates.scan_changed()
+    for first, second in twins:
+        assert _pair(first, second).reasons == ["name"]
+    # "zzzzz crowd00" .. "zzzzz crowd34" are close to each other: everyone is compared with the first 30
+    crowd_pairs = DuplicateCandidate.objects.filter(first_id__in=[c.pk for c in crowd])
+    assert crowd_pairs.exists() and found == len(twins) + crowd_pairs.count()
+    late = {c.pk for c in crowd[31:]}
+    assert not DuplicateCandidate.objects.filter(first_id__in=late, second_id__in=late).exists()
+
+
 def test_only_customers_changed_since_the_last_look_are_compared(boss, django_assert_max_num_queries):
     person(boss, given_name="Eva", family_name="Early", emails=[{"address": "eva@example.com"}])
     duplicates.scan_changed()
@@ -286,3 +312,29 @@ def test_an_erased_customer_is_not_merged(boss, pair):
             actor=boss, survivor=pair["keep"], merged=pair["gone"], survivor_version=None, merged_version=None
         )
     assert Customer.objects.get(pk=pair["gone"].pk).merged_into_id is None
+
+
+def test_a_merge_moves_records_at_once_and_keeps_the_survivors_where_they_clash(boss, pair):
+    """Consents are moved in one statement; when both customers hold a current consent for the same purpose
+    and channel, the survivor's stays and the merged one's goes, and the others still move."""
+    from kith.privacy.models import ConsentRecord
+    from kith.privacy.tests.factories import consent, privacy_officer
+
+    keep, gone = pair["keep"], pair["gone"]
+    dpo = privacy_officer()
+    consent(dpo, keep, "given")
+    consent(dpo, gone, "withdrawn")  # the same purpose and channel: clashes with the survivor's
+    consent(dpo, gone, "given", channel="sms")
+    keep.refresh_from_db()
+    gone.refresh_from_db()
+    customer_merge(
+        actor=boss,
+        survivor=keep,
+        merged=gone,
+        survivor_version=keep.version,
+        merged_version=gone.version,
+        choices={},
+    )
+    current = ConsentRecord.objects.filter(customer=keep, is_current=True)
+    assert sorted(current.values_list("channel", "status")) == [("email", "given"), ("sms", "given")]
+    assert not ConsentRecord.objects.filter(customer=gone).exists()

@@ -293,3 +293,93 @@ def test_an_export_file_needs_the_export_permission_when_downloaded(client, worl
 
     security.set_roles(world["boss"], Role.objects.filter(code="sales_rep"))  # export taken away
     assert client.get(reverse("jobs:file", args=[job.pk])).status_code == 403
+
+
+def test_large_exports_read_in_chunks_mask_per_kind_and_honour_access_grants(world, monkeypatch):
+    """Chunks smaller than the list (dense id ranges and sparse ones, with customers the user may not see
+    in between), masking decided per kind of customer, one customer opened by an approved request."""
+    from kith.audit.models import AuditEntry
+    from kith.parties.services import exports
+    from kith.security import access_requests
+
+    monkeypatch.setattr(exports, "CHUNK", 3)
+    boss, peer = world["boss"], world["peer"]
+    made = []
+    for i in range(7):
+        made.append(person(boss, given_name=f"P{i}", phones=[{"number": f"+86138001380{i:02d}"}]))
+        person(peer, given_name=f"Hidden{i}")  # a customer boss does not see between every two
+        if i % 3 == 0:
+            made.append(company(boss, legal_name=f"Firm {i}", phones=[{"number": f"+49301234{i:02d}"}]))
+    opened = next(c for c in made if c.given_name == "P2")
+    request = access_requests.request_access(
+        actor=boss, object_type="customer", record=opened, purpose="Checking the invoice address"
+    )
+    access_requests.decide(actor=peer, access_request=request, approve=True)
+    job = _export(boss, columns=["customer_number", "kind", "phones"])
+    rows = list(csv.DictReader(io.StringIO(_text(job))))
+    numbers = [r["customer number"] for r in rows]
+    expected = sorted([world["wei"], world["evil"], *made], key=lambda c: c.pk)  # in the order created
+    assert numbers == [c.customer_number for c in expected] and job.result["rows"] == len(expected)
+    by_number = {r["customer number"]: r for r in rows}
+    for customer in made:
+        phones = by_number[customer.customer_number]["phones"]
+        if customer.kind == "company":
+            assert phones.startswith("+49 30 1234") and "*" not in phones
+        elif customer.pk == opened.pk:
+            assert phones == "+86 138 0013 8002"  # the grant opens it
+        else:
+            assert phones.startswith("+86 138****")
+    seen = AuditEntry.objects.filter(action="view_sensitive", object_id=str(opened.pk))
+    assert seen.count() == 1 and seen.get().changes["channel"] == "export"
+
+
+def test_a_search_export_keeps_the_search_order_across_pages(world, monkeypatch):
+    from kith.parties.services import exports
+
+    monkeypatch.setattr(exports, "PAGE", 2)
+    made = [person(world["boss"], given_name=f"Zed{i}", family_name="Searchable") for i in range(5)]
+    job = _export(world["boss"], filters={"q": "Searchable"}, columns=["customer_number"])
+    numbers = [r["customer number"] for r in csv.DictReader(io.StringIO(_text(job)))]
+    assert numbers == [c.customer_number for c in reversed(made)]  # newest first, as the list shows them
+
+
+def test_phone_text_is_format_phone_for_every_region_and_type():
+    """The export's quick formatter writes exactly what ``format_phone`` (phonenumbers) writes."""
+    import random
+
+    import phonenumbers
+
+    from kith.parties.services.contact_points import format_phone
+    from kith.parties.services.exports import _PhoneFormatter
+
+    quick = _PhoneFormatter()
+    rng = random.Random(3)
+    examples = [
+        phonenumbers.example_number_for_type(region, kind)
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+        for kind in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.TOLL_FREE,
+            phonenumbers.PhoneNumberType.VOIP,
+        )
+    ]
+    examples += [
+        phonenumbers.example_number_for_non_geo_entity(code)
+        for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)
+    ]
+    numbers = {
+        phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164) for n in examples if n is not None
+    }
+    for e164 in sorted(numbers):  # the same shapes with other digits, one digit shorter and longer
+        digits = e164[1:]
+        numbers.add("+" + digits[:3] + "".join(rng.choice("0123456789") for _ in digits[3:]))
+        numbers.add(e164[:-1])
+        numbers.add(e164 + str(rng.randrange(10)))
+    numbers |= {"", "+", "+0", "+1", "+12", "+0123456", "+8613800138000x", "13800138000", "+390612345678"}
+    numbers |= {"+5491123456789", "+61 2 9374 4000", "+79991234567", "+4930123456", "+８６138001"}
+    numbers |= {f"+1{rng.randrange(2, 10)}{rng.randrange(10**9):09d}" for _ in range(500)}
+    assert len(numbers) > 2000
+    for number in sorted(numbers):
+        assert quick(number) == format_phone(number), number
+    assert quick("+8613800138000") == quick("+8613800138000") == "+86 138 0013 8000"  # remembered form
