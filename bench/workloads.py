@@ -262,6 +262,7 @@ def run_import(out: Path, rows: int, share: float, seed: int) -> None:
                 rejected_examples.append(f"row {line.get('row')}: {line.get('reason')}")
         rejected.unlink()
     path.unlink(missing_ok=True)
+    imports.upload_path(upload).unlink(missing_ok=True)  # the uploaded copy (the import DB is a copy too)
     out.write_text(
         json.dumps(
             {
