@@ -136,6 +136,27 @@ def test_the_report_shows_only_pairs_whose_customers_one_sees(boss):
     seen, _more = selectors.open_pairs(rep)
     assert [(p.first.pk, p.second.pk) for p in seen] == [(mine.pk, mine2.pk)]
     assert theirs.pk not in {c for p in selectors.open_pairs(boss)[0] for c in (p.first.pk, p.second.pk)}
+    assert (selectors.open_count(rep), selectors.open_count(boss)) == (1, 1)
+    assert selectors.pair_for(rep, _pair(mine, theirs).pk) is None
+    assert selectors.pair_for(rep, _pair(mine, mine2).pk) is not None
+
+
+def test_the_count_stops_at_a_cap_and_the_page_says_more_than(boss, client, monkeypatch):
+    people = [
+        person(boss, given_name="Same", family_name=f"Phone{n}", phones=[{"number": "+49 30 6666666"}])
+        for n in range(4)
+    ]
+    duplicates.scan_changed()
+    assert DuplicateCandidate.objects.filter(first__in=people).count() == 6
+    assert selectors.open_count(boss) == 6
+    assert selectors.open_count(boss, cap=3) == 4
+    client.force_login(boss)
+    page = client.get(reverse("parties:duplicates")).content.decode()
+    assert "6 open pairs" in page
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    assert selectors.open_count(boss) == 4
+    page = client.get(reverse("parties:duplicates")).content.decode()
+    assert "More than 3 open pairs" in page
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
             "pairs": pairs,
             "next_url": f"{reverse('parties:duplicates')}?after={more}" if more else "",
             "total": selectors.open_count(request.user),
+            "total_cap": selectors.COUNT_CAP,
             "scanned_until": get_setting(duplicates.WATERMARK),
         },
     )

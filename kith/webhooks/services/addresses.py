@@ -67,14 +67,19 @@ def resolve(url: str) -> list[str]:
     if not allow_private():
         for address in addresses:
             if not is_public(address):
-                raise UnsafeAddress(
-                    _(
-                        "%(host)s is %(address)s, a private, loopback or link-local address. Kith sends "
-                        "webhooks only to public addresses unless the administrator sets "
+                if host == address:
+                    message = _(
+                        "%(address)s is a private, loopback or link-local address. Kith sends webhooks "
+                        "only to public addresses unless the administrator sets KITH_WEBHOOK_ALLOW_PRIVATE=1 "
+                        "(for a receiver on this machine or network)."
+                    )
+                else:
+                    message = _(
+                        "%(host)s leads to %(address)s, a private, loopback or link-local address. Kith "
+                        "sends webhooks only to public addresses unless the administrator sets "
                         "KITH_WEBHOOK_ALLOW_PRIVATE=1 (for a receiver on this machine or network)."
                     )
-                    % {"host": host, "address": address}
-                )
+                raise UnsafeAddress(message % {"host": host, "address": address})
     return addresses
 
 

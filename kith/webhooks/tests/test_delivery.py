@@ -335,6 +335,16 @@ def test_private_addresses_are_refused_unless_allowed(admin_user, receiver, sett
         with pytest.raises(ValidationError) as refused:
             services.webhook_create(actor=admin_user, data={"name": "x", "url": url, "event_types": ["*"]})
         assert "KITH_WEBHOOK_ALLOW_PRIVATE" in refused.value.message_dict["url"][0], url
+    with pytest.raises(ValidationError) as refused:
+        services.webhook_create(
+            actor=admin_user, data={"name": "x", "url": "http://10.1.2.3/", "event_types": ["*"]}
+        )
+    assert refused.value.message_dict["url"][0].startswith("10.1.2.3 is a private")
+    with pytest.raises(ValidationError) as refused:
+        services.webhook_create(
+            actor=admin_user, data={"name": "x", "url": "http://localhost/", "event_types": ["*"]}
+        )
+    assert refused.value.message_dict["url"][0].startswith("localhost leads to ")
     for url, words in (
         ("ftp://example.com/", "http://"),
         ("https://user:pw@93.184.215.14/", "password"),
