@@ -10,7 +10,7 @@ record one summary entry instead (``services.record_bulk_load``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -359,6 +359,51 @@ def on_m2m_changed(
         changes={name: {key: _labelled(model, pks, using)}},
         using=using,
     )
+
+
+def add_links(field_name: str, links: dict[Any, Sequence[Any]], *, using: str = "default") -> None:
+    """``instance.<field_name>.add(*targets)`` for every new instance in ``links`` with one INSERT and one
+    audit statement for all of them (an import's batch), recorded as ``add`` would record each. Only for
+    instances just created: no link exists yet, so none is skipped or compared."""
+    links = {instance: targets for instance, targets in links.items() if targets}
+    if not links:
+        return
+    model = type(next(iter(links)))
+    field = model._meta.get_field(field_name)
+    through = field.remote_field.through  # type: ignore[union-attr]
+    source = field.m2m_field_name()  # type: ignore[union-attr]
+    target = field.m2m_reverse_field_name()  # type: ignore[union-attr]
+    rows = [
+        through(**{f"{source}_id": instance.pk, f"{target}_id": other.pk})
+        for instance, targets in links.items()
+        for other in {t.pk: t for t in targets}.values()
+    ]
+    with transaction.atomic(using=using, savepoint=False):
+        _original_bulk_create(through._base_manager.using(using), rows)
+        options = _options(model)
+        if options is None:
+            return
+        other = registry.options_for(field.related_model)  # type: ignore[arg-type]
+        permission = options.permission or field_name in PERMISSION_M2M or bool(other and other.permission)
+        action = Action.PERMISSION_CHANGE if permission else Action.UPDATE
+        record_many(
+            [
+                {
+                    "action": action,
+                    "instance": instance,
+                    "changes": {
+                        field_name: {
+                            "added": [
+                                {"id": jsonable(t.pk), "repr": _repr(t)}
+                                for t in sorted({t.pk: t for t in targets}.values(), key=lambda t: str(t.pk))
+                            ]
+                        }
+                    },
+                }
+                for instance, targets in links.items()
+            ],
+            using=using,
+        )
 
 
 # --- QuerySet methods Django sends no signals for ---------------------------------------------------

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.audit.capture import add_links
 from kith.core import timeline
 from kith.core.crypto import with_blind_indexes
 from kith.core.errors import ConflictError, DeleteRefused
@@ -399,11 +400,18 @@ def _apply_classification(customer: Customer, chosen: _Classification) -> None:
     if chosen.roles is not None:
         customer.roles.set(chosen.roles)
     if chosen.tags is not None:
-        existing = {
-            t.name_key: t for t in Tag.objects.filter(name_key__in=[n.casefold() for n in chosen.tags])
-        }
-        tags = [existing.get(n.casefold()) or Tag.objects.create(name=n) for n in chosen.tags]
-        customer.tags.set(tags)
+        tags = _tags_named(chosen.tags)
+        customer.tags.set([tags[n.casefold()] for n in chosen.tags])
+
+
+def _tags_named(names: Iterable[str]) -> dict[str, Tag]:
+    """The tags of these names by case-folded name, created where none exists yet."""
+    wanted = {n.casefold(): n for n in names}
+    tags = {t.name_key: t for t in Tag.objects.filter(name_key__in=list(wanted))}
+    for key, name in wanted.items():
+        if key not in tags:
+            tags[key] = Tag.objects.create(name=name)
+    return tags
 
 
 def _apply_search_keys(customer: Customer) -> None:
@@ -512,10 +520,12 @@ def customers_create(*, prepared: Sequence[PreparedCustomer]) -> list[Customer]:
         rows = [row for row in children if type(row) is model]
         if rows:
             model.objects.bulk_create(rows)
-    for item in prepared:
-        chosen = item.classification
-        if chosen.categories or chosen.roles or chosen.tags:
-            _apply_classification(item.customer, chosen)
+    tags = _tags_named(n for p in prepared for n in p.classification.tags or ())
+    add_links("categories", {p.customer: p.classification.categories or [] for p in prepared})
+    add_links("roles", {p.customer: p.classification.roles or [] for p in prepared})
+    add_links(
+        "tags", {p.customer: [tags[n.casefold()] for n in p.classification.tags or ()] for p in prepared}
+    )
     sync_derived_dates_many([p.customer for p in prepared])
     return [p.customer for p in prepared]
 

@@ -188,3 +188,53 @@ def test_too_long_text_is_a_field_error_on_every_engine(user):
         )
     assert set(err.value.message_dict) == {"industry", "channel"}
     assert not Customer.objects.exists()
+
+
+def test_customers_written_together_get_classification_and_history_as_one_by_one(user, admin_user):
+    from kith.audit.models import AuditEntry
+    from kith.parties.models import Category, CategoryTree, PartyRole, Tag
+    from kith.parties.services.customers import NewCustomer, customer_prepare, customers_create
+
+    tree = CategoryTree.objects.create(name="Tier", allow_multiple=True)
+    gold = Category.objects.create(tree=tree, name="Gold")
+    buyer = PartyRole.objects.create(code="buyer", name="Buyer")
+    Tag.objects.create(name="VIP")
+    items = [
+        NewCustomer(
+            "person", {"family_name": "Bulk", "given_name": "One"}, category_ids=[gold.pk], role_ids=[]
+        ),
+        NewCustomer("person", {"family_name": "Bulk", "given_name": "Two"}, tag_names=["vip", "Fair 2026"]),
+        NewCustomer("person", {"family_name": "Bulk", "given_name": "Three"}, role_ids=[buyer.pk]),
+    ]
+    one, two, three = customers_create(prepared=[customer_prepare(actor=admin_user, item=i) for i in items])
+    single = services.customer_create(
+        actor=admin_user, kind="person", data={"family_name": "Alone"}, tag_names=["VIP", "Fair 2026"]
+    )
+    assert [c.pk for c in one.categories.all()] == [gold.pk] and not one.tags.exists()
+    assert (
+        sorted(t.name for t in two.tags.all())
+        == ["Fair 2026", "VIP"]
+        == sorted(single.tags.values_list("name", flat=True))
+    )
+    assert Tag.objects.filter(name_key="fair 2026").count() == 1
+    assert list(three.roles.all()) == [buyer]
+
+    def tag_history(customer):
+        entries = AuditEntry.objects.filter(object_type="parties.customer", object_id=str(customer.pk))
+        return [e.changes["tags"] for e in entries if "tags" in e.changes]
+
+    def labels(history):
+        return [sorted(item["repr"] for item in h["added"]) for h in history]
+
+    assert labels(tag_history(two)) == labels(tag_history(single)) == [["Fair 2026", "VIP"]]
+
+    def changes_of(customer):
+        return [
+            e.changes
+            for e in AuditEntry.objects.filter(object_type="parties.customer", object_id=str(customer.pk))
+        ]
+
+    assert [c for c in changes_of(three) if "roles" in c] == [
+        {"roles": {"added": [{"id": buyer.pk, "repr": "Buyer"}]}}
+    ]
+    assert not [c for c in changes_of(one) if "roles" in c or "tags" in c]
