@@ -286,6 +286,19 @@ def _name_of(record: dict[str, Any]) -> str:
     return person or str(record.get("legal_name") or record.get("company_name") or "")
 
 
+def _orders(name: str) -> list[str]:
+    """``name`` and its word orders that put another word first ("berg anna" for "anna berg", and for
+    three words both the last and the second word first), so a file listing family names first still
+    finds the customer among the neighbours of each order."""
+    words = name.split()
+    orders = (
+        [name, " ".join([words[-1], *words[:-1]]), " ".join([*words[1:], words[0]])]
+        if len(words) > 1
+        else [name]
+    )
+    return list(dict.fromkeys(orders))
+
+
 def _matcher(actor: Any, records: Iterable[dict[str, Any]], options: Options, region: str) -> _Matcher:
     return _Matcher(
         actor, records, region=region, fuzzy=options.rules["fuzzy"] != CREATE, threshold=options.threshold
@@ -298,8 +311,9 @@ class _Matcher:
 
     - exact: customers sharing the record's customer number (a merged number leads to its survivor), a
       phone (through its blind index, so in any format) or an email (case-insensitively);
-    - fuzzy: among the customers whose search names sort next to the record's name (the same index the
-      duplicates report reads), the best ``rapidfuzz`` score, word order ignored.
+    - fuzzy: among the customers whose search names sort next to the record's name or to the name with
+      another word first (the same index the duplicates report reads), the best ``rapidfuzz`` score, word
+      order ignored. A misspelt first letter of every word is not found (no index puts it near).
     Only customers ``actor`` sees count: an import must not tell who owns a phone number. Customers the
     batch itself creates or changes are learnt as it goes, so a file naming one person twice makes one
     customer.
@@ -345,7 +359,7 @@ class _Matcher:
                 if not self._exact_candidates(record):
                     name = name_keys(_name_of(record))[0]
                     if len(name) >= 2 and name not in self.names:
-                        self.names[name] = self._neighbours(name)
+                        self.names[name] = [row for key in _orders(name) for row in self._neighbours(key)]
         found = set(self.by_number.values())
         found.update(pk for pks in (*self.by_phone.values(), *self.by_email.values()) for pk in pks)
         found.update(pk for rows in self.names.values() for pk, _name in rows)
@@ -418,7 +432,8 @@ class _Matcher:
         name = _name_of(record)
         rows = self.names.get(name_keys(name)[0])
         if rows is None:  # a record the batch did not read ahead (not expected)
-            rows = self._neighbours(name_keys(name)[0]) if len(name.strip()) >= 2 else []
+            key = name_keys(name)[0]
+            rows = [row for k in _orders(key) for row in self._neighbours(k)] if len(key) >= 2 else []
             self.visible |= set(
                 customers_for(self.actor).filter(pk__in=[pk for pk, _n in rows]).values_list("pk", flat=True)
             )

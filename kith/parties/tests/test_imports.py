@@ -526,3 +526,17 @@ def test_a_choice_for_one_row_overrides_the_rules(client, boss):
         format="json",
     )
     assert refused.status_code == 400 and "row_actions.3" in refused.json()["errors"]
+
+
+def test_a_name_in_another_word_order_is_a_close_match(boss):
+    _import(boss, _csv(ROWS[:1]))
+    for n in range(15):  # names sorting just before "berg anna": without the other word order they crowd
+        person(boss, given_name="Bea", family_name=f"{n:02}")  # "anna berg" out of the neighbours read
+    swapped = ["person", "", "Anna", "Berg", "", "", "", "", "", ""]  # family name first: "Berg Anna"
+    job = _import(boss, _csv([swapped]), rules={"exact": "update", "fuzzy": "skip"})
+    assert job.result["counts"] == {"skipped": 1}
+    assert Customer.objects.filter(given_name="Berg").count() == 0
+    three = ["person", "", "Maria Berg", "Anna", "", "", "", "", "", ""]  # "Anna Maria Berg" exists
+    person(boss, given_name="Maria", family_name="Berg Anna")  # stored as "maria berg anna"
+    job = _import(boss, _csv([three]), rules={"exact": "update", "fuzzy": "skip"})
+    assert job.result["counts"] == {"skipped": 1}
