@@ -117,12 +117,17 @@ def test_import_then_export(live_server, crm_data, browser_page, settings, tmp_p
 def test_duplicates_compare_and_merge(live_server, crm_data, browser_page, settings, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
+    from kith.parties.models import DuplicateCandidate
     from kith.parties.services import duplicates
     from kith.parties.tests.factories import company
 
     settings.KITH_JOBS_DIR = tmp_path / "jobs"
     user = crm_data["user"]
     copy = company(user, legal_name="ACME Trading Limited", phones=[{"number": "+1 (415) 555-0100"}])
+    twins = [
+        company(user, legal_name=name, emails=[{"address": "orders@twin.example"}])
+        for name in ("Twin Works North", "Twin Works South")
+    ]
     duplicates.scan_changed()
     page = browser_page
     page.goto(f"{live_server.url}/accounts/login/")
@@ -131,6 +136,12 @@ def test_duplicates_compare_and_merge(live_server, crm_data, browser_page, setti
     page.get_by_role("button", name="Sign in").click()
     page.goto(f"{live_server.url}/customers/")
     page.get_by_role("link", name="Duplicates").click()
+    twin_row = page.locator("table tbody tr", has_text="Twin Works North")
+    twin_row.get_by_role(
+        "button", name="Not the same"
+    ).click()  # one form below the table, one button per row
+    expect(page.locator("table tbody tr", has_text="Twin Works North")).to_have_count(0)
+    assert DuplicateCandidate.objects.get(first__in=twins, second__in=twins).status == "dismissed"
     row = page.locator("table tbody tr").first
     expect(row).to_contain_text("same phone")
     expect(row).to_contain_text("ACME Trading Limited")

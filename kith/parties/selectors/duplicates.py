@@ -16,6 +16,8 @@ PAGE = 50
 
 @dataclass
 class Pair:
+    """One open pair; of its customers only the number, name and version are read."""
+
     candidate: DuplicateCandidate
     first: Customer
     second: Customer
@@ -47,12 +49,24 @@ def open_pairs(user: Any, *, after: str = "", limit: int = PAGE) -> tuple[list[P
     """Open pairs whose two customers ``user`` sees, by score (then id), from the page token ``after``;
     and the token of the next page ("" on the last)."""
     cursor = _cursor(after)
-    qs = _visible_pairs(user).order_by("-score", "id")
-    if cursor is not None:
+    shown = [
+        f"{side}__{name}"
+        for side in ("first", "second")
+        for name in ("customer_number", "display_name", "version")
+    ]
+    qs = (
+        _visible_pairs(user)
+        .select_related("first", "second")
+        .only("score", "reasons", "status", "first_id", "second_id", *shown)
+        .order_by("-score", "id")
+    )
+    if cursor is None:
+        rows = list(qs[: limit + 1])
+    else:  # the rest of the last score, then lower scores: two index reads (an OR of both read them all)
         score, pk = cursor
-        qs = qs.filter(score__lt=score) | qs.filter(score=score, id__gt=pk)
-        qs = qs.order_by("-score", "id")
-    rows = list(qs.select_related("first", "second")[: limit + 1])
+        rows = list(qs.filter(score=score, id__gt=pk)[: limit + 1])
+        if len(rows) <= limit:
+            rows += qs.filter(score__lt=score)[: limit + 1 - len(rows)]
     pairs = [Pair(c, c.first, c.second, reason_labels(c.reasons)) for c in rows[:limit]]
     more = f"{rows[limit - 1].score}-{rows[limit - 1].pk}" if len(rows) > limit else ""
     return pairs, more
