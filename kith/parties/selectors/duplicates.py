@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from kith.parties.models import Customer, DuplicateCandidate, DuplicateStatus
 from kith.parties.selectors.customers import customers_for
 from kith.parties.services.duplicates import reason_labels
+from kith.security.selectors import sees_everything
 
 PAGE = 50
 
@@ -31,6 +32,11 @@ def _visible_pairs(user: Any, *, open_only: bool = True) -> QuerySet[DuplicateCa
     """Pairs whose two customers ``user`` sees. Each side is checked with ``EXISTS`` on the customer's
     primary key, so walking the best-first index stops after one page; ``first_id IN (every visible
     customer)`` made both engines read the whole visible set first (minutes at a million)."""
+    if sees_everything(user, "customer") and getattr(user, "is_active", False):
+        # a merge closes the pair and deletes the merged customer's other pairs: every pair is of live
+        # customers, and one who sees every customer needs no check per pair (the count stays an index read)
+        qs = DuplicateCandidate.objects.all()
+        return qs.filter(status=DuplicateStatus.OPEN) if open_only else qs
     visible = customers_for(user)
     if open_only:
         visible = visible.filter(merged_into__isnull=True)

@@ -137,6 +137,10 @@ def test_the_report_shows_only_pairs_whose_customers_one_sees(boss):
     assert [(p.first.pk, p.second.pk) for p in seen] == [(mine.pk, mine2.pk)]
     assert theirs.pk not in {c for p in selectors.open_pairs(boss)[0] for c in (p.first.pk, p.second.pk)}
     assert (selectors.open_count(rep), selectors.open_count(boss)) == (1, 1)
+    admin = make_user("root", "admin")
+    admin.is_superuser = True
+    admin.save()
+    assert selectors.open_count(admin) == 3 and len(selectors.open_pairs(admin)[0]) == 3
     assert selectors.pair_for(rep, _pair(mine, theirs).pk) is None
     assert selectors.pair_for(rep, _pair(mine, mine2).pk) is not None
 
