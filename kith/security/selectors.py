@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.lookups import Exact, In
 
 from kith.security.models import (
@@ -30,6 +30,9 @@ from kith.security.models import (
     User,
     VisibilityDefault,
 )
+
+if TYPE_CHECKING:
+    from kith.security.rules import ObjectType
 
 CACHE_SECONDS = 3600
 
@@ -326,3 +329,56 @@ def _team_and_below(team_id: int) -> list[int]:
         found.append(current)
         todo.extend(children.get(current, []))
     return found
+
+
+# --- the organisation, for the access-control API --------------------------------------------------------
+def team_list() -> QuerySet[Team]:
+    """Every team with its parent and members (by user name)."""
+    return Team.objects.select_related("parent").prefetch_related(
+        Prefetch("members", queryset=User.objects.order_by("username"))
+    )
+
+
+def _people() -> QuerySet[User]:
+    return User.objects.select_related("team", "manager").prefetch_related(
+        Prefetch("roles", queryset=Role.objects.order_by("code"))
+    )
+
+
+def people(
+    *,
+    team_id: int | None = None,
+    role_code: str | None = None,
+    active: bool | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> list[User]:
+    """One page of users in id order (keyset: those with an id above ``after``), with team, manager and
+    roles read in the same few queries whatever the page's size."""
+    rows = _people()
+    if team_id is not None:
+        rows = rows.filter(team_id=team_id)
+    if role_code:
+        rows = rows.filter(roles__code=role_code)
+    if active is not None:
+        rows = rows.filter(is_active=active)
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    return list(rows.order_by("pk")[:limit])
+
+
+def person(pk: int) -> User | None:
+    """One user with their team, manager and roles."""
+    return _people().filter(pk=pk).first()
+
+
+def role_list() -> QuerySet[Role]:
+    return Role.objects.annotate(holders=Count("users")).order_by("name")
+
+
+def visibility_defaults() -> list[tuple[ObjectType, str]]:
+    """(object type, access) for every object type whose records have owners; without a row: private."""
+    from kith.security.rules import object_types
+
+    current = dict(VisibilityDefault.objects.values_list("object_type", "access"))
+    return [(t, current.get(t.key, Access.PRIVATE)) for t in object_types() if t.model]

@@ -11,7 +11,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from kith.core.errors import DeleteRefused
+from kith.security.builtin import BUILTIN
 from kith.security.models import (
     Access,
     Generation,
@@ -25,6 +28,12 @@ from kith.security.models import (
 )
 from kith.security.rules import object_type, object_types
 
+
+class _Unset:
+    """Marks an argument left out (``None`` means "none": no manager, no team)."""
+
+
+UNSET = _Unset()
 MAX_DEPTH = 64  # a manager chain deeper than this is refused (the issue asks for at least 9)
 
 
@@ -143,6 +152,20 @@ def save_team(
     return team
 
 
+@transaction.atomic
+def delete_team(team: Team) -> None:
+    """Delete a team that has neither members nor sub-teams (its shares go with it)."""
+    members = team.members.count()
+    children = team.children.count()
+    if members or children:
+        raise DeleteRefused(
+            _("%(team)s still has members or sub-teams (%(members)d, %(children)d): move them first.")
+            % {"team": team, "members": members, "children": children}
+        )
+    team.delete()
+    changed()
+
+
 # --- roles ------------------------------------------------------------------------------------------
 def normalise_permissions(items: Iterable[str]) -> list[str]:
     """``["customer.view", ...]`` checked against the registered object types and their actions."""
@@ -196,10 +219,49 @@ def save_role(
 
 
 @transaction.atomic
+def delete_role(role: Role) -> None:
+    """Delete a role nobody holds. Built-in roles stay: every ``migrate`` would create them again."""
+    if role.code in BUILTIN:
+        raise DeleteRefused(_("%(role)s is a built-in role and cannot be deleted.") % {"role": role})
+    holders = role.users.count()
+    if holders:
+        raise DeleteRefused(
+            ngettext(
+                "%(n)d person holds %(role)s: take it away first.",
+                "%(n)d people hold %(role)s: take it away from them first.",
+                holders,
+            )
+            % {"n": holders, "role": role}
+        )
+    role.delete()
+    changed()
+
+
+@transaction.atomic
 def set_roles(user: User, roles: Iterable[Role]) -> User:
     user.roles.set(list(roles))
     changed()
     _forget(user)
+    return user
+
+
+@transaction.atomic
+def set_access(
+    user: User,
+    *,
+    manager: User | _Unset | None = UNSET,
+    team: Team | _Unset | None = UNSET,
+    roles: Iterable[Role] | _Unset = UNSET,
+    actor: Any = None,
+) -> User:
+    """Change one person's manager, team and roles together (what is left out or unchanged stays): all
+    or nothing. An unchanged manager does not rebuild the chain's closure."""
+    if not isinstance(manager, _Unset) and getattr(manager, "pk", None) != user.manager_id:
+        set_manager(user, manager, actor=actor)
+    if not isinstance(team, _Unset) and getattr(team, "pk", None) != user.team_id:
+        set_team(user, team)
+    if not isinstance(roles, _Unset):
+        set_roles(user, roles)
     return user
 
 
@@ -224,7 +286,11 @@ def give_default_roles(user: User) -> None:
 # --- visibility ---------------------------------------------------------------------------------------
 @transaction.atomic
 def set_visibility_default(object_type_key: str, access: str) -> VisibilityDefault:
-    if not object_type(object_type_key).model:
+    try:
+        registered = object_type(object_type_key)
+    except LookupError:
+        raise ValidationError({"object_type": _("There is no such object type.")}) from None
+    if not registered.model:
         raise ValidationError({"object_type": _("This object type has no owners to share.")})
     if access not in Access.values:
         raise ValidationError({"access": _("Choose private, everyone reads, or everyone reads and writes.")})

@@ -65,7 +65,11 @@ def scope_choices() -> list[tuple[str, str]]:
 
 
 def area_of_view(view: Any) -> str | None:
-    """The area of an API view, from the app it is defined in (``kith.<app>.api...``)."""
+    """The area of an API view: the one it names (``token_area = "access"``: a customer's shares are
+    access control, though the customers' app answers), else the app it is defined in (``kith.<app>.api``)."""
+    named = getattr(view, "token_area", None)
+    if named is not None:
+        return named if named in AREAS else None
     parts = type(view).__module__.split(".")
     return _BY_APP.get(parts[1]) if len(parts) > 2 and parts[0] == "kith" else None
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kith.parties.api import views
+from kith.parties.api import shares, views
 
 app_name = "parties-api"
 
@@ -32,6 +32,12 @@ urlpatterns = [
         "customers/<str:number>/special-dates/<int:pk>/",
         views.SpecialDateDetailView.as_view(),
         name="customer-special-date",
+    ),
+    path("customers/<str:number>/shares/", shares.CustomerShareListView.as_view(), name="customer-shares"),
+    path(
+        "customers/<str:number>/shares/<int:pk>/",
+        shares.CustomerShareDetailView.as_view(),
+        name="customer-share",
     ),
     path("interactions/", views.InteractionListView.as_view(), name="interaction-list"),
     path("interactions/<int:pk>/", views.InteractionDetailView.as_view(), name="interaction-detail"),

@@ -1,8 +1,9 @@
-"""Routes of the access-request API, mounted at /api/v1/."""
+"""Routes of the access-control API (access requests, teams, people, roles, visibility defaults), mounted
+at /api/v1/. Roles are ``access-roles/``: ``roles/`` is the customers' role catalogue (``kith.parties``)."""
 
 from django.urls import path
 
-from kith.security.api import views
+from kith.security.api import organisation, views
 
 app_name = "security-api"
 
@@ -22,5 +23,21 @@ urlpatterns = [
         "access-requests/<int:pk>/reject/",
         views.AccessRequestRejectView.as_view(),
         name="access-request-reject",
+    ),
+    path("teams/", organisation.TeamListView.as_view(), name="team-list"),
+    path("teams/<int:pk>/", organisation.TeamDetailView.as_view(), name="team-detail"),
+    path("users/", organisation.UserListView.as_view(), name="user-list"),
+    path("users/<int:pk>/", organisation.UserDetailView.as_view(), name="user-detail"),
+    path("access-roles/", organisation.RoleListView.as_view(), name="role-list"),
+    path("access-roles/<int:pk>/", organisation.RoleDetailView.as_view(), name="role-detail"),
+    path(
+        "visibility-defaults/",
+        organisation.VisibilityDefaultListView.as_view(),
+        name="visibility-default-list",
+    ),
+    path(
+        "visibility-defaults/<str:object_type>/",
+        organisation.VisibilityDefaultDetailView.as_view(),
+        name="visibility-default-detail",
     ),
 ]
