@@ -6,6 +6,7 @@ SECRET_KEY     generated once into ./instance/secret_key when unset
 KITH_DEBUG     1 to enable debug pages (never in production)
 KITH_DEFAULT_REGION  ISO region used to read phone numbers written without a country code
 KITH_INSTANCE_DIR    folder for the local database, secret key and first-start marker
+KITH_BASE_URL        the address people reach Kith at (links in emails); default http://127.0.0.1:$PORT
 """
 
 from __future__ import annotations
@@ -286,6 +287,10 @@ if _env_bool("KITH_PROXY_SSL_HEADER"):
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # --- Kith ---------------------------------------------------------------------------------------
+# the address people reach Kith at, without a trailing slash: emails link to it (kith.core.links.absolute)
+KITH_BASE_URL = (
+    os.environ.get("KITH_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+).rstrip("/")
 KITH_DEFAULT_REGION = os.environ.get("KITH_DEFAULT_REGION", "US")
 KITH_CUSTOMER_NUMBER_PATTERN = os.environ.get("KITH_CUSTOMER_NUMBER_PATTERN", "C{year}{seq:06}")
 # an approved access request to a customer's sensitive fields lasts this many hours (kith.security)
@@ -318,6 +323,8 @@ KITH_WEBHOOK_RETRY_SECONDS = [
 KITH_WEBHOOK_DISABLE_AFTER = int(os.environ.get("KITH_WEBHOOK_DISABLE_AFTER", "10"))
 KITH_WEBHOOK_ALLOW_PRIVATE = _env_bool("KITH_WEBHOOK_ALLOW_PRIVATE")
 KITH_WEBHOOK_KEEP_DAYS = int(os.environ.get("KITH_WEBHOOK_KEEP_DAYS", "30"))
+# after a new signing secret, the previous one signs events too (a second v1) for this long
+KITH_WEBHOOK_SECRET_GRACE_SECONDS = int(os.environ.get("KITH_WEBHOOK_SECRET_GRACE_SECONDS", "86400"))
 
 # --- access alerts (kith.audit.watch) ---------------------------------------------------------------
 # default daily thresholds per user (administrators change them on /audit/settings/; 0 = off)

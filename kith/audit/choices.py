@@ -14,6 +14,7 @@ class Source(models.TextChoices):
     PORTAL = "portal", _("portal")
     CLI = "cli", _("command line")
     SYSTEM = "system", _("system")
+    WEBHOOK = "webhook", _("webhook")  # data sent to another system's URL (kith.webhooks)
 
 
 class Action(models.TextChoices):

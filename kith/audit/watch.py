@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from kith.audit.choices import AccessKind, AlertKind
 from kith.audit.models import AccessLog, Alert
+from kith.core.links import absolute
 from kith.core.settings_store import get_setting, set_setting
 
 SETTING_KEY = "audit.alert_thresholds"
@@ -233,7 +234,7 @@ def send_notice(alert_id: int) -> list[str]:
                 describe(alert),
                 "",
                 _("Review it and acknowledge it on the security dashboard: %(path)s")
-                % {"path": reverse("audit:dashboard")},
+                % {"path": absolute(reverse("audit:dashboard"))},
                 "",
                 _("— Kith"),
             ]

@@ -220,18 +220,28 @@ def _finish(
     job.status, job.finished_at, job.heartbeat_at = status, timezone.now(), timezone.now()
     job.done, job.total = progress.done, progress.total if progress.total is not None else progress.done
     job.result, job.message, job.file_name = result or {}, message, file_name
-    job.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "heartbeat_at",
-            "done",
-            "total",
-            "result",
-            "message",
-            "file_name",
-        ]
-    )
+    # one transaction: what the status change sets off on save (the webhooks' "finished" event rows) is
+    # written with it, or not at all
+    with transaction.atomic():
+        job.save(
+            update_fields=[
+                "status",
+                "finished_at",
+                "heartbeat_at",
+                "done",
+                "total",
+                "result",
+                "message",
+                "file_name",
+            ]
+        )
+
+
+def save_checkpoint(job: Job, result: dict[str, Any]) -> None:
+    """Keep ``result`` on the job at once: a runner's checkpoint, which an attempt run again after a lost
+    worker reads from ``job.result`` (the finished run's result replaces it)."""
+    Job.objects.filter(pk=job.pk).update(result=result)
+    job.result = result
 
 
 def cancel(job: Job, *, actor: Any) -> None:

@@ -19,10 +19,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import DomainError
+from kith.core.links import absolute
 from kith.security import masking
 from kith.security.models import AccessRequest, AccessRequestStatus, Reach, Role, User
 from kith.security.rules import APPROVE, has_clearance, has_permission, is_signed_in
@@ -295,7 +297,7 @@ def _enqueue_notice(request_id: int) -> None:
         logger.exception("could not queue the email for access request %s", request_id)
 
 
-def send_notice(request_id: int, *, base_url: str = "") -> list[str]:
+def send_notice(request_id: int) -> list[str]:
     """Email the approvers of a pending request, or the requester once it is decided; return addresses."""
     from django.core.mail import send_mail
     from django.utils import translation
@@ -303,8 +305,7 @@ def send_notice(request_id: int, *, base_url: str = "") -> list[str]:
     row = AccessRequest.objects.select_related("requester", "approver").filter(pk=request_id).first()
     if row is None:
         return []
-    base_url = base_url or getattr(settings, "KITH_BASE_URL", "")
-    link = f"{base_url}/access-requests/"
+    link = absolute(reverse("access_requests:list"))
     with translation.override(settings.LANGUAGE_CODE):
         if row.status == AccessRequestStatus.PENDING:
             recipients = [u.email for u in approvers_for(row.requester, row.object_type) if u.email]

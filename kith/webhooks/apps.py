@@ -24,10 +24,10 @@ class WebhooksConfig(AppConfig):
             actions=(ADMINISTER,),
             description=_("Send signed events about changes to other systems' URLs."),
         )
-        # the secret is recorded only as "(changed)"; delivery bookkeeping on the webhook is not a change
+        # the secrets are recorded only as "(changed)"; delivery bookkeeping on the webhook is not a change
         registry.audit_model(
             "webhooks.Webhook",
-            sensitive=("secret",),
+            sensitive=("secret", "previous_secret"),
             exclude=("consecutive_failures", "last_delivery_at", "last_delivery_status"),
         )
         registry.exempt(

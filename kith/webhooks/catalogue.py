@@ -40,6 +40,11 @@ def _customer_visible(owner: Any, ref: EventRef) -> bool:
     return sees_customer(owner, ref.customer_id if ref.customer_id is not None else int(ref.subject_id))
 
 
+def _the_customer(ref: EventRef) -> tuple[int]:
+    """A customer event shows that customer's data."""
+    return (int(ref.subject_id),)
+
+
 def _shown_changes(view: Any, changed: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in changed if name not in view.hidden)
 
@@ -181,7 +186,11 @@ def _job_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any)
 def register_existing() -> None:
     updates = ("customer.created", "customer.updated")
     events.register_type(
-        "customer.created", _("Customer created"), render=_customer, visible=_customer_visible
+        "customer.created",
+        _("Customer created"),
+        render=_customer,
+        visible=_customer_visible,
+        discloses=_the_customer,
     )
     events.register_type(
         "customer.updated",
@@ -189,6 +198,7 @@ def register_existing() -> None:
         render=_customer,
         visible=_customer_visible,
         folds_into=updates,
+        discloses=_the_customer,
     )
     events.register_type(
         "customer.deleted",
@@ -197,9 +207,14 @@ def register_existing() -> None:
         visible=_customer_visible,
         snapshot=True,
         absorbs=updates,
+        discloses=_the_customer,
     )
     events.register_type(
-        "customer.merged", _("Customers merged"), render=_customer, visible=_customer_visible
+        "customer.merged",
+        _("Customers merged"),
+        render=_customer,
+        visible=_customer_visible,
+        discloses=_the_customer,
     )
     events.on_audit(CUSTOMER, Action.CREATE, "customer.created")
     events.on_audit(CUSTOMER, (Action.UPDATE, Action.RESTORE), "customer.updated")

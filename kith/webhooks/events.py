@@ -72,6 +72,7 @@ class Rendered:
 
 Render = Callable[[Any, EventRef], Rendered | None]
 Visible = Callable[[Any, EventRef], bool]
+Discloses = Callable[[EventRef], Iterable[int]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class EventType:
     folds_into: tuple[str, ...] = ()
     # unsent events of these types about the same subject in the same transaction are dropped
     absorbs: tuple[str, ...] = ()
+    # the customers whose data a sent event shows: each delivery is in the access log as a disclosure by
+    # the webhook's owner, like an export (None: the event shows no customer's data)
+    discloses: Discloses | None = None
 
 
 @dataclass(frozen=True)
@@ -114,11 +118,12 @@ def register_type(
     snapshot: bool = False,
     folds_into: tuple[str, ...] = (),
     absorbs: tuple[str, ...] = (),
+    discloses: Discloses | None = None,
 ) -> EventType:
     """Declare an event type webhooks can subscribe to (``noun.verb``, lower case)."""
     if code in (PING, ALL_EVENTS) or "." not in code:
         raise ValueError(f"invalid event type {code!r}")
-    event = EventType(code, label, render, visible, snapshot, tuple(folds_into), tuple(absorbs))
+    event = EventType(code, label, render, visible, snapshot, tuple(folds_into), tuple(absorbs), discloses)
     _types[code] = event
     return event
 
@@ -512,12 +517,8 @@ def _render_safely(event: EventType, owner: Any, ref: EventRef) -> Rendered | No
         return Rendered({"id": ref.subject_id, "type": ref.subject_type})
 
 
-def render_body(delivery: Any, owner: Any) -> str | None:
-    """The body of a delivery made now, as ``owner`` sees the record; None when they may not see it."""
-    event = _types.get(delivery.event_type)
-    if event is None:
-        return None
-    ref = EventRef(
+def _delivery_ref(delivery: Any) -> EventRef:
+    return EventRef(
         delivery.event_type,
         delivery.subject_type,
         delivery.subject_id,
@@ -525,6 +526,22 @@ def render_body(delivery: Any, owner: Any) -> str | None:
         tuple(delivery.changed or ()),
         dict(delivery.details or {}),
     )
+
+
+def disclosed_customers(delivery: Any) -> list[int]:
+    """The customers whose data the delivery's event shows (its type's ``discloses``)."""
+    event = _types.get(delivery.event_type)
+    if event is None or event.discloses is None:
+        return []
+    return sorted({int(pk) for pk in event.discloses(_delivery_ref(delivery))})
+
+
+def render_body(delivery: Any, owner: Any) -> str | None:
+    """The body of a delivery made now, as ``owner`` sees the record; None when they may not see it."""
+    event = _types.get(delivery.event_type)
+    if event is None:
+        return None
+    ref = _delivery_ref(delivery)
     shown = event.render(owner, ref)
     if shown is None:
         return None

@@ -3,6 +3,7 @@ deliveries (the transactional outbox: one row per event per webhook, written wit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid as uuid_module
 from typing import Any
@@ -21,6 +22,10 @@ class Webhook(models.Model):
     url = models.URLField(_("URL"), max_length=500)
     # HMAC key of the Kith-Signature header; encrypted at rest (kith.core.crypto), shown once
     secret = EncryptedTextField(_("signing secret"))
+    # the secret before the last rotation: it signs events too (a second v1) until previous_secret_until,
+    # so the receiver can switch to the new one without refusing events meanwhile
+    previous_secret = EncryptedTextField(_("previous signing secret"), blank=True, default="")
+    previous_secret_until = models.DateTimeField(_("previous secret accepted until"), null=True, blank=True)
     event_types = models.JSONField(_("events"), default=list, help_text=_('Event types; "*" is every event.'))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,6 +63,13 @@ class Webhook(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return ALL_EVENTS in self.event_types or event_type in self.event_types
+
+    def previous_secret_accepted_until(self, now: dt.datetime | None = None) -> dt.datetime | None:
+        """Until when the secret before the last rotation still signs events (None: it no longer does)."""
+        until = self.previous_secret_until
+        if self.previous_secret and until is not None and (now or timezone.now()) < until:
+            return until
+        return None
 
 
 class WebhookDelivery(models.Model):

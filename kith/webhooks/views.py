@@ -93,6 +93,7 @@ def _detail_context(request: HttpRequest, webhook: Webhook) -> dict[str, Any]:
     return {
         "webhook": webhook,
         "labels": _labels(webhook),
+        "previous_secret_until": webhook.previous_secret_accepted_until(),
         "deliveries": deliveries,
         "polling": any(d.status == DeliveryStatus.PENDING for d in deliveries),
     }
@@ -157,7 +158,16 @@ def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
     webhook = selectors.webhook_for(request.user, pk)
     webhook, secret = services.webhook_rotate_secret(actor=request.user, webhook=webhook)
-    return render(request, "webhooks/secret.html", {"webhook": webhook, "secret": secret, "new": False})
+    return render(
+        request,
+        "webhooks/secret.html",
+        {
+            "webhook": webhook,
+            "secret": secret,
+            "new": False,
+            "previous_secret_until": webhook.previous_secret_accepted_until(),
+        },
+    )
 
 
 @login_required

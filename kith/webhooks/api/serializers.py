@@ -20,6 +20,11 @@ class WebhookSerializer(serializers.Serializer):
         source="owner.username", help_text=_("The account whose visibility and masking the webhook has.")
     )
     active = serializers.BooleanField()
+    previous_secret_until = serializers.DateTimeField(
+        source="previous_secret_accepted_until",
+        allow_null=True,
+        help_text=_("After a new signing secret: until when events are also signed with the previous one."),
+    )
     consecutive_failures = serializers.IntegerField()
     disabled_at = serializers.DateTimeField(allow_null=True)
     disabled_reason = serializers.CharField()

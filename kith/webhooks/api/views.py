@@ -179,7 +179,10 @@ class WebhookRotateSecretView(_AdminView):
 
     @extend_schema(
         operation_id="webhooks_rotate_secret",
-        summary="A new signing secret, in force at once; the answer holds it, shown only this once",
+        summary=(
+            "A new signing secret, in force at once (the previous one also signs events for"
+            " KITH_WEBHOOK_SECRET_GRACE_SECONDS); the answer holds it, shown only this once"
+        ),
         request=None,
         responses={200: s.WebhookWithSecretSerializer, **_errors(401, 403, 404)},
     )

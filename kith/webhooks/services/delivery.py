@@ -7,7 +7,8 @@ sent by one of them; a worker that dies mid-attempt leaves the row due again whe
 deliveries of a transaction are queued as a task after its commit; ``deliver_due`` (queued by
 ``kith schedule`` every minute) sends whatever is due: retries, and rows whose task was never queued.
 
-Each attempt POSTs the body with ``Kith-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "t.body")>``.
+Each attempt POSTs the body with ``Kith-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "t.body")>``
+(for ``KITH_WEBHOOK_SECRET_GRACE_SECONDS`` after a rotation, a second ``v1`` made with the previous secret).
 Any 2xx is a success; anything else (redirects included: they are not followed), a refused address, a
 timeout or a connection error is a failure, retried after ``KITH_WEBHOOK_RETRY_SECONDS`` (one delay per
 retry) and then given up (``abandoned``). A success resets the webhook's failures in a row; when a delivery
@@ -26,7 +27,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.audit.choices import AccessKind, Source
+from kith.audit.context import audit_context
+from kith.audit.services import log_access
+from kith.core.links import absolute
 from kith.webhooks import events
 from kith.webhooks.choices import PING, DeliveryStatus
 from kith.webhooks.models import Webhook, WebhookDelivery
@@ -69,27 +74,43 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=2 * timeout() + 60)
 
 
+def secret_grace() -> dt.timedelta:
+    """How long the previous secret still signs events after a rotation."""
+    return dt.timedelta(seconds=int(getattr(settings, "KITH_WEBHOOK_SECRET_GRACE_SECONDS", 86400)))
+
+
 # --- signatures -------------------------------------------------------------------------------------
 
 
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``Kith-Signature`` header value."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def _digest(secret: str, body: bytes, timestamp: int) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signing_secrets(webhook: Webhook, *, now: dt.datetime) -> list[str]:
+    """The secrets an attempt at ``now`` signs with: the current one, and the previous one during the
+    grace period after a rotation."""
+    if webhook.previous_secret_accepted_until(now) is not None:
+        return [webhook.secret, webhook.previous_secret]
+    return [webhook.secret]
+
+
+def signature(secrets: Sequence[str], body: bytes, timestamp: int) -> str:
+    """The ``Kith-Signature`` header value: ``t=<timestamp>``, then a ``v1=<hmac>`` per secret."""
+    return ",".join([f"t={timestamp}", *(f"v1={_digest(secret, body, timestamp)}" for secret in secrets)])
 
 
 def verify(secret: str, body: bytes, header: str, *, tolerance: int = 300, now: float | None = None) -> bool:
-    """What a receiver does (``docs/architecture.md`` has the same in ten lines): the HMAC matches and the
-    timestamp is recent (a replayed old request is refused)."""
-    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    """What a receiver does (``docs/architecture.md`` has the same in ten lines): one of the HMACs matches
+    and the timestamp is recent (a replayed old request is refused)."""
+    pairs = [item.split("=", 1) for item in header.split(",") if "=" in item]
     try:
-        timestamp = int(parts.get("t", ""))
-    except ValueError:
+        timestamp = int(next(value for key, value in pairs if key == "t"))
+    except (StopIteration, ValueError):
         return False
     if abs((now if now is not None else time.time()) - timestamp) > tolerance:
         return False
-    expected = signature(secret, body, timestamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    expected = _digest(secret, body, timestamp)
+    return any(hmac.compare_digest(expected, value) for key, value in pairs if key == "v1")
 
 
 # --- the HTTP request -------------------------------------------------------------------------------
@@ -225,7 +246,7 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
             "User-Agent": USER_AGENT,
             "Kith-Event": delivery.event_type,
             "Kith-Delivery": str(delivery.uuid),
-            "Kith-Signature": signature(webhook.secret, raw, int(time.time())),
+            "Kith-Signature": signature(signing_secrets(webhook, now=now), raw, int(time.time())),
         }
         outcome = _post(webhook.url, raw, headers)
         receiver_failed = True
@@ -237,11 +258,17 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
         "duration_ms": outcome.duration_ms,
     }
     if outcome.ok:
-        _close(delivery, status=DeliveryStatus.SUCCEEDED, next_attempt_at=None, delivered_at=now, **values)
-        if not is_ping:
-            Webhook.objects.filter(pk=webhook.pk).update(
-                consecutive_failures=0, last_delivery_at=now, last_delivery_status=DeliveryStatus.SUCCEEDED
+        with transaction.atomic():  # delivered and in the access log, or (retried) neither
+            _close(
+                delivery, status=DeliveryStatus.SUCCEEDED, next_attempt_at=None, delivered_at=now, **values
             )
+            if not is_ping:
+                Webhook.objects.filter(pk=webhook.pk).update(
+                    consecutive_failures=0,
+                    last_delivery_at=now,
+                    last_delivery_status=DeliveryStatus.SUCCEEDED,
+                )
+                _log_disclosure(delivery)
         return delivery
     delays = retry_delays()
     if is_ping:
@@ -270,6 +297,22 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
                 now=now,
             )
     return delivery
+
+
+def _log_disclosure(delivery: WebhookDelivery) -> None:
+    """Customer data sent to a receiver is a disclosure like an export: in the access log, by the
+    webhook's owner (whose eyes the webhook sees through), source ``webhook``."""
+    customer_ids = events.disclosed_customers(delivery)
+    if not customer_ids:
+        return
+    owner = delivery.webhook.owner
+    with audit_context(source=Source.WEBHOOK, actor=owner):
+        log_access(
+            owner,
+            AccessKind.EXPORT,
+            customer_ids=customer_ids,
+            filters={"webhook": delivery.webhook_id, "event": delivery.event_type},
+        )
 
 
 def send(delivery_ids: Iterable[int]) -> int:
@@ -386,7 +429,7 @@ def _notify_disabled(webhook_id: int) -> list[str]:
         recipients = recipients_for(webhook)
         if not recipients:
             return []
-        link = getattr(settings, "KITH_BASE_URL", "") + reverse("webhooks:detail", args=[webhook.pk])
+        link = absolute(reverse("webhooks:detail", args=[webhook.pk]))
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Kith: the webhook “%(name)s” was disabled") % {"name": webhook.name}
             body = _(

@@ -7,6 +7,7 @@ superuser may name another account, so no one can route data they may not see to
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import secrets
 from typing import Any
@@ -120,12 +121,20 @@ def webhook_delete(*, actor: Any, webhook: Webhook) -> None:
 
 
 @transaction.atomic
-def webhook_rotate_secret(*, actor: Any, webhook: Webhook) -> tuple[Webhook, str]:
-    """A new signing secret, in force at once (shown once); deliveries sent from now on are signed with it."""
+def webhook_rotate_secret(
+    *, actor: Any, webhook: Webhook, now: dt.datetime | None = None
+) -> tuple[Webhook, str]:
+    """A new signing secret, in force at once (shown once). For ``KITH_WEBHOOK_SECRET_GRACE_SECONDS`` the
+    secret it replaces still signs too (a second ``v1`` in Kith-Signature), so the receiver can switch
+    without refusing events; rotating again within that time ends the older secret's grace."""
     require_admin(actor)
+    locked = Webhook.objects.select_for_update().get(pk=webhook.pk)  # the secret being replaced is current
+    grace = delivery.secret_grace()
     secret = new_secret()
+    webhook.previous_secret = locked.secret if grace > dt.timedelta(0) else ""
+    webhook.previous_secret_until = (now or timezone.now()) + grace if webhook.previous_secret else None
     webhook.secret = secret
-    webhook.save(update_fields=["secret", "updated_at"])
+    webhook.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
     return webhook, secret
 
 
