@@ -97,6 +97,13 @@ def _interaction(owner: Any, ref: EventRef) -> Rendered | None:
     return Rendered(dict(InteractionSerializer(row).data)) if row is not None else None
 
 
+def _interaction_customer(ref: EventRef) -> list[int]:
+    """An interaction's body shows its customer's number and name, and what was said."""
+    from kith.parties.models import Interaction
+
+    return list(Interaction.objects.filter(pk=int(ref.subject_id)).values_list("customer_id", flat=True))
+
+
 def _interaction_gone(owner: Any, ref: EventRef) -> Rendered | None:
     row = ref.instance
     if row is None:
@@ -127,6 +134,16 @@ def _relationship(owner: Any, ref: EventRef) -> Rendered | None:
         .first()
     )
     return Rendered(dict(RelationshipSerializer(row).data)) if row is not None else None
+
+
+def _relationship_customers(ref: EventRef) -> list[int]:
+    """A relationship's body shows both customers' numbers and names."""
+    from kith.parties.models import Relationship
+
+    rows = Relationship.objects.filter(pk=int(ref.subject_id)).values_list(
+        "from_customer_id", "to_customer_id"
+    )
+    return [pk for pair in rows for pk in pair]
 
 
 def _relationship_gone(owner: Any, ref: EventRef) -> Rendered | None:
@@ -243,7 +260,11 @@ def register_existing() -> None:
 
     interaction_updates = ("interaction.created", "interaction.updated")
     events.register_type(
-        "interaction.created", _("Interaction recorded"), render=_interaction, visible=_customer_visible
+        "interaction.created",
+        _("Interaction recorded"),
+        render=_interaction,
+        visible=_customer_visible,
+        discloses=_interaction_customer,
     )
     events.register_type(
         "interaction.updated",
@@ -251,6 +272,7 @@ def register_existing() -> None:
         render=_interaction,
         visible=_customer_visible,
         folds_into=interaction_updates,
+        discloses=_interaction_customer,
     )
     events.register_type(
         "interaction.deleted",
@@ -266,7 +288,11 @@ def register_existing() -> None:
 
     relationship_updates = ("relationship.created", "relationship.updated")
     events.register_type(
-        "relationship.created", _("Relationship added"), render=_relationship, visible=_relationship_visible
+        "relationship.created",
+        _("Relationship added"),
+        render=_relationship,
+        visible=_relationship_visible,
+        discloses=_relationship_customers,
     )
     events.register_type(
         "relationship.updated",
@@ -274,6 +300,7 @@ def register_existing() -> None:
         render=_relationship,
         visible=_relationship_visible,
         folds_into=relationship_updates,
+        discloses=_relationship_customers,
     )
     events.register_type(
         "relationship.deleted",

@@ -68,3 +68,22 @@ def test_a_failed_attempt_leaves_no_access_log_entry(admin_user, receiver):
     delivery.deliver_due()
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING  # to be retried
     assert not AccessLog.objects.exists()
+
+
+def test_delivered_interaction_and_relationship_events_disclose_their_customers(admin_user, receiver):
+    from kith.parties.models import RelationshipType
+    from kith.parties.tests.factories import person
+
+    acme = company(admin_user, legal_name="Acme Works")
+    anna = person(admin_user, given_name="Anna", family_name="Berg")
+    _hook(admin_user, receiver, event_types=["interaction.created", "relationship.created"])
+    parties.interaction_create(actor=admin_user, customer=anna, data={"kind": "call", "subject": "Hello"})
+    employs = RelationshipType.objects.create(
+        code="employs", name="employs", inverse_name="works for", from_kind="company", to_kind="person"
+    )
+    parties.relationship_add(actor=admin_user, type=employs, from_customer=acme, to_customer=anna)
+    assert delivery.deliver_due() == 2
+    logged = {
+        e.filters.split("event=")[1]: e.customer_ids for e in AccessLog.objects.filter(source=Source.WEBHOOK)
+    }
+    assert logged == {"interaction.created": [anna.pk], "relationship.created": sorted([acme.pk, anna.pk])}
