@@ -38,3 +38,8 @@ class SecurityConfig(AppConfig):
         post_save.connect(
             access_request_saved, sender=AccessRequest, dispatch_uid="kith.security.access_request_saved"
         )
+        from kith.jobs import registry as jobs
+        from kith.security import encryption
+
+        for code, (label, run) in encryption.RUNNERS.items():
+            jobs.register(code, label, run, result_template=encryption.RESULT_TEMPLATE)

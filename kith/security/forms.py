@@ -88,3 +88,28 @@ class ShareForm(forms.Form):
         if bool(data.get("user")) == bool(data.get("team")):
             raise forms.ValidationError(_("Choose one user or one team."))
         return data
+
+
+class KeyJobForm(forms.Form):
+    """Confirming a re-encryption or a rotation (Settings → Encryption keys), with its one option."""
+
+    indexes = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, rotate: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["indexes"].label = (
+            _("Also replace the blind-index key (every index is computed again)")
+            if rotate
+            else _("Also compute every blind index again")
+        )
+        self.fields["indexes"].help_text = (
+            _(
+                "Exact lookups of phone and ID numbers may miss some customers while the indexes are "
+                "computed. Restart every kith serve and kith worker afterwards: until then they look up "
+                "with the old index key."
+            )
+            if rotate
+            else _(
+                "Exact lookups of phone and ID numbers may miss some customers while the indexes are computed."
+            )
+        )

@@ -54,6 +54,7 @@ class Command(BaseCommand):
             "Keys: "
             + ", ".join(f"{kid}{' (primary)' if kid == found.primary else ''}" for kid in found.key_ids)
         )
+        self.stdout.write(f"Blind-index key: {found.index_key_id}")
         for label, per_key in found.columns.items():
             spread = ", ".join(f"{kid}: {n:,}" for kid, n in sorted(per_key.items())) or "empty"
             self.stdout.write(f"  {label:<40} {spread}")
