@@ -104,9 +104,15 @@ def webhook_update(*, actor: Any, webhook: Webhook, data: dict[str, Any]) -> Web
         values["owner"] = actor  # who points the webhook somewhere new is the one whose eyes it sees through
     if values.get("active") and not webhook.active:
         values.update(consecutive_failures=0, disabled_at=None, disabled_reason="")
+    owner_before = webhook.owner_id
     for name, value in values.items():
         setattr(webhook, name, value)
     webhook.save()
+    if webhook.owner_id != owner_before:
+        # bodies made through the previous owner's eyes must not reach the new owner's receiver: pending
+        # ones are made again when sent, a redelivery makes its body anew (a deleted record's event then
+        # tells only its id)
+        WebhookDelivery.objects.filter(webhook=webhook).update(body="")
     if not webhook.active:
         delivery.abandon_pending(webhook.pk, _("The webhook was switched off."))
     _forget_on_commit()
@@ -166,7 +172,9 @@ def webhook_ping(*, actor: Any, webhook: Webhook) -> WebhookDelivery:
 
 @transaction.atomic
 def delivery_redeliver(*, actor: Any, delivery_row: WebhookDelivery) -> WebhookDelivery:
-    """Send a finished delivery's event again (the same event id and body) as a new delivery."""
+    """Send a finished delivery's event again (the same event id and body) as a new delivery. After the
+    webhook changed hands the stored bodies are gone and the event is made again through the current
+    owner's eyes."""
     require_admin(actor)
     webhook = delivery_row.webhook
     if delivery_row.status == DeliveryStatus.PENDING:

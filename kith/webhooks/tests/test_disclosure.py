@@ -87,3 +87,27 @@ def test_delivered_interaction_and_relationship_events_disclose_their_customers(
         e.filters.split("event=")[1]: e.customer_ids for e in AccessLog.objects.filter(source=Source.WEBHOOK)
     }
     assert logged == {"interaction.created": [anna.pk], "relationship.created": sorted([acme.pk, anna.pk])}
+
+
+def test_a_webhook_taken_over_sends_nothing_made_for_its_previous_owner(admin_user, receiver):
+    from kith.security.models import Role
+    from kith.webhooks.services import webhooks as hooks
+
+    Role.objects.create(code="hooks", name="Hooks", permissions=["webhook.view", "webhook.administer"])
+    taker = make_user("taker", "hooks")  # manages webhooks, sees no customer
+    webhook = _hook(admin_user, receiver)
+    company(admin_user, legal_name="Seen By The Owner Ltd")
+    assert delivery.deliver_due() == 1
+    first = WebhookDelivery.objects.get()
+    assert first.status == DeliveryStatus.SUCCEEDED and "Seen By The Owner" in first.body
+
+    hooks.webhook_update(actor=taker, webhook=webhook, data={"url": receiver.url + "&mine=1"})
+    webhook.refresh_from_db()
+    assert webhook.owner_id == taker.pk
+    assert WebhookDelivery.objects.get(pk=first.pk).body == ""  # the old body is gone
+    again = hooks.delivery_redeliver(actor=taker, delivery_row=WebhookDelivery.objects.get(pk=first.pk))
+    delivery.deliver_due()
+    again.refresh_from_db()
+    assert again.status == DeliveryStatus.SKIPPED  # made anew through the taker's eyes: not theirs to see
+    assert len(receiver.requests) == 1  # only the original delivery reached a receiver
+    assert list(AccessLog.objects.values_list("user_id", flat=True)) == [admin_user.pk]
