@@ -18,7 +18,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,6 +30,7 @@ from kith.core.errors import DomainError
 from kith.jobs import selectors as job_selectors
 from kith.jobs import services as jobs
 from kith.jobs.models import Job
+from kith.security.models import Generation
 from kith.security.rules import ADMINISTER, VIEW, require_permission
 
 COUNT_KIND = "security.keys_count"
@@ -216,9 +217,26 @@ def _refuse_while_changing() -> None:
         )
 
 
+_LOCK_KEY = 0x6B6974686B657973  # pg_advisory_xact_lock key: "kithkeys"
+
+
+def _lock_key_jobs() -> None:
+    """Hold the key-jobs lock until the transaction ends, so that two requests cannot both find no key
+    job running and both start one. PostgreSQL: an advisory lock; SQLite: a write as the transaction's
+    first statement takes the database's write lock (a read first would only see a snapshot)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        else:
+            table = connection.ops.quote_name(Generation._meta.db_table)
+            cursor.execute(f"UPDATE {table} SET value = value WHERE id = -1")  # noqa: S608
+
+
 def _start_changing(code: str, *, actor: Any, params: dict[str, Any], title: str, source: str | None) -> Job:
     operation = code.rsplit("_", 1)[-1]  # "reencrypt" or "rotate", as the command says it
     with transaction.atomic():  # the job and its audit entry, or neither
+        _lock_key_jobs()
+        _refuse_while_changing()  # again, under the lock
         job = jobs.start(code, actor=actor, params=params, title=title, source=source)
         record_event(
             Action.KEY_ROTATION,

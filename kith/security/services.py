@@ -138,12 +138,18 @@ def save_team(
     if clash.exists():
         raise ValidationError({"name": _("There is a team with this name already.")})
     if team is not None and parent is not None:
-        current: Team | None = parent
+        # one move at a time, and the chain read after the lock (the rows read before may be stale)
+        list(
+            Team.objects.select_for_update().filter(pk__in=[team.pk, parent.pk]).values_list("pk", flat=True)
+        )
+        current: Team | None = Team.objects.get(pk=parent.pk)
+        seen: set[int] = set()
         while current is not None:
-            if current.pk == team.pk:
+            if current.pk == team.pk or current.pk in seen:  # (a circle made by an older race ends too)
                 raise ValidationError(
                     {"parent": _("A team cannot be part of itself or of its own sub-team.")}
                 )
+            seen.add(current.pk)
             current = current.parent
     team = team or Team()
     team.name, team.parent, team.description = name, parent, (description or "").strip()

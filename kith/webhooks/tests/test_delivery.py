@@ -330,6 +330,11 @@ def test_private_addresses_are_refused_unless_allowed(admin_user, receiver, sett
         "http://169.254.169.254/latest/meta-data/",
         "http://[::1]/",
         "http://[::ffff:127.0.0.1]/",
+        "http://[64:ff9b::a00:5]/",  # NAT64 of 10.0.0.5
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of 169.254.169.254
+        "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+        "http://[::a9fe:a9fe]/",  # IPv4-compatible 169.254.169.254
+        "http://[fec0::1]/",  # site-local
         "http://0.0.0.0/",
     ):
         with pytest.raises(ValidationError) as refused:
