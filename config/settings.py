@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kith.backups",
     "kith.jobs",
     "kith.webhooks",
+    "kith.sales",
 ]
 
 MIDDLEWARE = [
@@ -114,10 +115,14 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'kith.sqlite3'}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("KITH_DB_CONN_MAX_AGE", "60")))
 # WAL lets readers run beside the writer (web + worker); IMMEDIATE avoids lock-upgrade deadlocks.
+# read_uncommitted matters only in shared-cache mode, which only the tests' in-memory database uses: there
+# a reader (a browser test's page) meeting another thread's write gets "table is locked" at once, where
+# WAL on a file lets it read.
 SQLITE_OPTIONS = {
     "init_command": (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
         " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
+        " PRAGMA read_uncommitted=1;"
     ),
     "transaction_mode": "IMMEDIATE",
 }
@@ -262,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentChannelEnum": "kith.privacy.choices.ConsentChannel",
         "ConsentStatusEnum": "kith.privacy.choices.ConsentStatus",
         "WebhookDeliveryStatusEnum": "kith.webhooks.choices.DeliveryStatus",
+        "PriceSourceEnum": "kith.sales.choices.PriceSource",
     },
 }
 

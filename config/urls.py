@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/backups/", include("kith.backups.urls")),
     path("jobs/", include("kith.jobs.urls")),
     path("webhooks/", include("kith.webhooks.urls")),
+    path("sales/", include("kith.sales.urls")),
     path("settings/access/", include("kith.security.urls")),
     path("settings/encryption/", include("kith.security.encryption_urls")),
     path("", include("kith.security.access_urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("kith.security.api.encryption_urls")),
     path("api/v1/", include("kith.jobs.api.urls")),
     path("api/v1/", include("kith.webhooks.api.urls")),
+    path("api/v1/", include("kith.sales.api.urls")),
     path("api/v1/", include("kith.parties.api.duplicate_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its script from a URL: no inline script under the Content-Security-Policy

@@ -27,6 +27,8 @@ BUILTIN: dict[str, tuple[str, str, Any, dict[str, bool]]] = {
             "interaction": ("view", "create", "edit", "delete", "export"),
             "relationship": ("view", "create", "edit", "delete"),
             "catalogue": ("view",),
+            "product": ("view", "create", "edit", "delete", "export", "import"),
+            "price_list": ("view", "create", "edit", "delete", "export", "import"),
         },
         {},
     ),
@@ -38,6 +40,8 @@ BUILTIN: dict[str, tuple[str, str, Any, dict[str, bool]]] = {
             "interaction": ("view", "create", "edit"),
             "relationship": ("view", "create", "edit", "delete"),
             "catalogue": ("view",),
+            "product": ("view",),
+            "price_list": ("view",),
         },
         {},
     ),
@@ -52,7 +56,14 @@ BUILTIN: dict[str, tuple[str, str, Any, dict[str, bool]]] = {
     "viewer": (
         gettext_noop("Viewer"),
         gettext_noop("Looks at what is shared with them; changes nothing. New users start here."),
-        {"customer": (VIEW,), "interaction": (VIEW,), "relationship": (VIEW,), "catalogue": (VIEW,)},
+        {
+            "customer": (VIEW,),
+            "interaction": (VIEW,),
+            "relationship": (VIEW,),
+            "catalogue": (VIEW,),
+            "product": (VIEW,),
+            "price_list": (VIEW,),
+        },
         {"is_default": True},
     ),
 }

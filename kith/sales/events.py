@@ -1,0 +1,99 @@
+"""The sales events webhooks can subscribe to: products and price lists created, changed, deleted.
+
+They come from the audit trail (``kith.webhooks.events.on_audit``); a webhook's owner gets them when they
+may view products (price lists); the body is the record as the sales API shows it (a price list with its
+items). An item added to or removed from a list on its own is not an event of the list yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from kith.sales.choices import PRICE_LIST, PRODUCT
+from kith.security.rules import VIEW, has_permission
+
+PRODUCT_MODEL = "sales.product"
+PRICE_LIST_MODEL = "sales.pricelist"
+
+
+def _sees_products(owner: Any, ref: Any) -> bool:
+    return has_permission(owner, PRODUCT, VIEW)
+
+
+def _sees_price_lists(owner: Any, ref: Any) -> bool:
+    return has_permission(owner, PRICE_LIST, VIEW)
+
+
+def _product(owner: Any, ref: Any) -> Any:
+    from kith.sales import selectors
+    from kith.sales.api.serializers import ProductSerializer
+    from kith.webhooks.events import Rendered
+
+    try:
+        product = selectors.product_for(owner, int(ref.subject_id))
+    except (Http404, PermissionDenied):
+        return None
+    return Rendered(dict(ProductSerializer(product).data))
+
+
+def _price_list(owner: Any, ref: Any) -> Any:
+    from kith.sales import selectors
+    from kith.sales.api.serializers import PriceListItemSerializer, PriceListSerializer
+    from kith.webhooks.events import Rendered
+
+    try:
+        price_list = selectors.price_list_for(owner, int(ref.subject_id))
+    except (Http404, PermissionDenied):
+        return None
+    data = dict(PriceListSerializer(price_list).data)
+    data["items"] = [dict(PriceListItemSerializer(i).data) for i in selectors.items_of(owner, price_list)]
+    return Rendered(data)
+
+
+def _gone(owner: Any, ref: Any) -> Any:
+    """A deleted record: what it was (the row is gone)."""
+    from kith.webhooks.events import Rendered
+
+    row = ref.instance
+    data: dict[str, Any] = {"id": int(ref.subject_id)}
+    if row is not None:
+        data.update({"sku": row.sku} if hasattr(row, "sku") else {"name": row.name, "currency": row.currency})
+    return Rendered(data, ())
+
+
+def register() -> None:
+    from kith.audit.choices import Action
+    from kith.webhooks import events
+
+    labels = {
+        "product.created": _("Product created"),
+        "product.updated": _("Product changed"),
+        "product.deleted": _("Product deleted"),
+        "price_list.created": _("Price list created"),
+        "price_list.updated": _("Price list changed"),
+        "price_list.deleted": _("Price list deleted"),
+    }
+    for code, model, visible, render in (
+        ("product", PRODUCT_MODEL, _sees_products, _product),
+        ("price_list", PRICE_LIST_MODEL, _sees_price_lists, _price_list),
+    ):
+        updates = (f"{code}.created", f"{code}.updated")
+        events.register_type(f"{code}.created", labels[f"{code}.created"], render=render, visible=visible)
+        events.register_type(
+            f"{code}.updated", labels[f"{code}.updated"], render=render, visible=visible, folds_into=updates
+        )
+        events.register_type(
+            f"{code}.deleted",
+            labels[f"{code}.deleted"],
+            render=_gone,
+            visible=visible,
+            snapshot=True,
+            absorbs=updates,
+        )
+        events.on_audit(model, Action.CREATE, f"{code}.created")
+        events.on_audit(model, (Action.UPDATE, Action.RESTORE), f"{code}.updated")
+        events.on_audit(model, Action.DELETE, f"{code}.deleted")

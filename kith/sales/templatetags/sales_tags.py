@@ -1,0 +1,21 @@
+"""What the templates ask about sales permissions (menu links and buttons)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from kith.sales.choices import PRICE_LIST, PRODUCT
+from kith.security.rules import has_permission
+
+register = template.Library()
+
+
+@register.filter
+def can_sales(user: Any, permission: str) -> bool:
+    """``user|can_sales:"product.edit"`` — whether ``user`` holds that sales permission."""
+    object_type, _dot, action = permission.partition(".")
+    if object_type not in (PRODUCT, PRICE_LIST):
+        return False
+    return has_permission(user, object_type, action)

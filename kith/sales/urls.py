@@ -1,0 +1,26 @@
+from django.urls import path
+
+from kith.sales import views
+
+app_name = "sales"
+
+urlpatterns = [
+    path("products/", views.product_list, name="product_list"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("products/<int:pk>/", views.product_detail, name="product_detail"),
+    path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),
+    path("products/<int:pk>/delete/", views.product_delete, name="product_delete"),
+    path("price-lists/", views.price_list_list, name="price_list_list"),
+    path("price-lists/new/", views.price_list_create, name="price_list_create"),
+    path("price-lists/<int:pk>/", views.price_list_detail, name="price_list_detail"),
+    path("price-lists/<int:pk>/edit/", views.price_list_edit, name="price_list_edit"),
+    path("price-lists/<int:pk>/delete/", views.price_list_delete, name="price_list_delete"),
+    path("price-lists/<int:pk>/items/", views.price_list_item_add, name="price_list_item_add"),
+    path(
+        "price-lists/<int:pk>/items/<int:item>/remove/",
+        views.price_list_item_remove,
+        name="price_list_item_remove",
+    ),
+    path("exchange-rates/", views.exchange_rates, name="exchange_rates"),
+    path("exchange-rates/<int:pk>/delete/", views.exchange_rate_delete, name="exchange_rate_delete"),
+]
