@@ -1,10 +1,12 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from kith.sales import views
 
 app_name = "sales"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="sales:product_list"), name="home"),
     path("products/", views.product_list, name="product_list"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),

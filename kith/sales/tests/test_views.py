@@ -168,3 +168,10 @@ def test_list_pages_cost_the_same_for_more_rows(signed_in):
         listed.items.create(product=made, unit_price=n)
         price_list(name=f"L{n}", items=[{"product": first, "unit_price": n}])
     assert [_queries(signed_in, url) for url in urls] == few
+
+
+def test_the_sales_address_leads_to_the_products(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "a-long-Passw0rd!")
+    client.force_login(admin)
+    response = client.get("/sales/")
+    assert response.status_code == 302 and response["Location"] == "/sales/products/"
