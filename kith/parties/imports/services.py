@@ -61,7 +61,9 @@ from kith.parties.models import (
     ImportChange,
     PartyRole,
     Phone,
+    Relationship,
     RelationshipType,
+    SpecialDate,
 )
 from kith.parties.selectors.customers import customers_for
 from kith.parties.services.contact_points import contact_items, normalise_email, normalise_phone
@@ -725,8 +727,10 @@ def _apply(
     matcher: _Matcher,
     pending: _Pending,
     row_number: int,
+    added: dict[str, list[int]],
 ) -> tuple[str, Customer | None, str, dict[str, Any] | None]:
-    """Match and apply one record: (action, customer, how it matched, values before an update)."""
+    """Match and apply one record: (action, customer, how it matched, values before an update); the ids
+    of relationships and yearly dates it added to a customer that was there before go into ``added``."""
     chosen = options.row_actions.get(str(row_number))  # the user's choice for this row, over the rules
     if chosen == SKIP:
         return "skipped", None, "", None
@@ -826,45 +830,53 @@ def _apply(
         "role_ids": _added(before["roles"], role_ids),
     }
     if not data and all(value is None for value in changes.values()):
-        _relate(actor, target, record, catalogue)
-        _yearly_birthday(actor, target, record)
+        added[RELATIONSHIPS] = _relate(actor, target, record, catalogue)
+        added[SPECIAL_DATES] = _yearly_birthday(actor, target, record)
         return "unchanged", target, how, None  # nothing new: no write, no new version, no audit entry
     customer = customers.customer_update(
         actor=actor, customer=target, expected_version=target.version, data=data, **changes
     )
-    _relate(actor, customer, record, catalogue)
-    _yearly_birthday(actor, customer, record)
+    added[RELATIONSHIPS] = _relate(actor, customer, record, catalogue)
+    added[SPECIAL_DATES] = _yearly_birthday(actor, customer, record)
     return ("merged" if action == MERGE else "updated"), customer, how, before
 
 
-def _relate(actor: Any, customer: Customer, record: dict[str, Any], catalogue: _Catalogue) -> None:
+RELATIONSHIPS, SPECIAL_DATES = "relationships", "special_dates"  # what an ADDED change lists
+
+
+def _relate(actor: Any, customer: Customer, record: dict[str, Any], catalogue: _Catalogue) -> list[int]:
+    """The relationships the record names, added (the ids of those new)."""
+    added: list[int] = []
     for code, number in record.get("related") or []:
         other = customers_for(actor).filter(customer_number=str(number).strip()).first()
         if other is None:
             raise _Rejected({f"related:{code}": _("No customer numbered %(number)s.") % {"number": number}})
         try:
-            customers.relationship_add(
+            relationship = customers.relationship_add(
                 actor=actor, type=catalogue.types[code], from_customer=customer, to_customer=other
             )
         except ValidationError as exc:
             if "already recorded" in " ".join(exc.messages):
                 continue  # importing the same file again
             raise
+        added.append(relationship.pk)
+    return added
 
 
-def _yearly_birthday(actor: Any, customer: Customer, record: dict[str, Any]) -> None:
+def _yearly_birthday(actor: Any, customer: Customer, record: dict[str, Any]) -> list[int]:
     """A birthday given without a year (Google, vCard ``--MM-DD``) is not a birth date: it becomes a yearly
     special date, so it still shows among the anniversaries."""
     month_day = str(record.get("birthday_without_year") or "")
     if not month_day or customer.birth_date:
-        return
+        return []
     month, day = (int(part) for part in month_day.split("-"))
     label = _("Birthday")
     if customer.special_dates.filter(kind="custom", label=label, month=month, day=day).exists():
-        return
-    customers.special_date_add(
+        return []
+    added = customers.special_date_add(
         actor=actor, customer=customer, kind="custom", month=month, day=day, label=label
     )
+    return [added.pk]
 
 
 class _Pending:
@@ -943,8 +955,9 @@ def process_row(
     outcome = Outcome(row=row_number, action="rejected")
     try:
         with transaction.atomic():
+            added: dict[str, list[int]] = {}
             action, customer, how, before = _apply(
-                actor, record, options, catalogue, matcher, pending, row_number
+                actor, record, options, catalogue, matcher, pending, row_number, added
             )
             outcome = Outcome(row=row_number, action=action, customer=customer, match=how)
             written = customer if customer is not None and customer.pk is not None else None
@@ -963,6 +976,15 @@ def process_row(
                     action=ImportChange.CREATED if action == "created" else ImportChange.UPDATED,
                     version_after=written.version,
                     before=seal(json.dumps(before, default=str), _BEFORE_LABEL) if before is not None else "",
+                )
+            if job is not None and not dry_run and written is not None and any(added.values()):
+                ImportChange.objects.create(  # undone apart: the customer's version does not move
+                    job=job,
+                    row=row_number,
+                    customer_id=written.pk,
+                    action=ImportChange.ADDED,
+                    version_after=written.version,
+                    before=json.dumps(added),
                 )
             if dry_run:
                 raise _DryRun
@@ -1170,7 +1192,8 @@ def _per_customer(job: Job) -> dict[int, tuple[ImportChange, int]]:
     """Per customer the import touched: its first change (what to undo back to) and the version its last
     change left (a row may touch a customer an earlier row created or changed)."""
     out: dict[int, tuple[ImportChange, int]] = {}
-    for change in ImportChange.objects.filter(job=job).order_by("row").iterator(chunk_size=2000):
+    changes = ImportChange.objects.filter(job=job).exclude(action=ImportChange.ADDED)
+    for change in changes.order_by("row").iterator(chunk_size=2000):
         first = out.get(change.customer_id, (change, 0))[0]
         out[change.customer_id] = (first, change.version_after)
     return out
@@ -1239,6 +1262,7 @@ def run_undo(job: Job, progress: jobs.Progress) -> dict[str, Any]:
                 _("These customers changed after the import, so it cannot be undone: %(numbers)s.")
                 % {"numbers": ", ".join(conflicts[:20])}
             )
+        removed = _remove_added(actor, imported)
         deleted = restored = 0
         ids = list(touched)
         for start in range(0, len(ids), 500):
@@ -1260,4 +1284,25 @@ def run_undo(job: Job, progress: jobs.Progress) -> dict[str, Any]:
         Job.objects.filter(pk=imported.pk).update(
             result={**imported.result, "undone": True, "undone_by_job": job.pk}
         )
-    return {"deleted": deleted, "restored": restored}
+    return {"deleted": deleted, "restored": restored, "removed": removed}
+
+
+def _remove_added(actor: Any, imported: Job) -> int:
+    """Take away the relationships and yearly dates the import added to customers that were there before
+    it (those still there); how many were taken away."""
+    relationship_ids: list[int] = []
+    date_ids: list[int] = []
+    for before in ImportChange.objects.filter(job=imported, action=ImportChange.ADDED).values_list(
+        "before", flat=True
+    ):
+        listed = json.loads(before or "{}")
+        relationship_ids += listed.get(RELATIONSHIPS, [])
+        date_ids += listed.get(SPECIAL_DATES, [])
+    removed = 0
+    for relationship in Relationship.objects.filter(pk__in=relationship_ids).select_related("from_customer"):
+        customers.relationship_remove(actor=actor, relationship=relationship)
+        removed += 1
+    for special_date in SpecialDate.objects.filter(pk__in=date_ids).select_related("customer"):
+        customers.special_date_remove(actor=actor, special_date=special_date)
+        removed += 1
+    return removed

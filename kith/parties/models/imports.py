@@ -7,13 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportChange(models.Model):
-    CREATED, UPDATED = "created", "updated"
+    # ADDED: relationships and yearly dates a row added to a customer that existed before it (``before``
+    # holds their ids): undone one by one, while the customer itself may be left as it was
+    CREATED, UPDATED, ADDED = "created", "updated", "added"
 
     job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="import_changes")
     row = models.PositiveIntegerField(_("row"))
     customer_id = models.BigIntegerField(_("customer"), db_index=True)
     action = models.CharField(
-        _("action"), max_length=10, choices=[(CREATED, _("created")), (UPDATED, _("updated"))]
+        _("action"),
+        max_length=10,
+        choices=[(CREATED, _("created")), (UPDATED, _("updated")), (ADDED, _("added to"))],
     )
     version_after = models.PositiveIntegerField(_("version after the import"))
     # the customer's values before an update (encrypted: it holds phones, birth dates ...); empty for creates

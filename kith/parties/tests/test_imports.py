@@ -20,7 +20,7 @@ from kith.jobs.models import Job, JobStatus
 from kith.parties.imports import services as imports
 from kith.parties.models import Customer, ImportChange, Phone
 from kith.parties.services import catalogues
-from kith.parties.tests.factories import person
+from kith.parties.tests.factories import company, person
 from kith.security.testing import make_user, with_clearance
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +202,7 @@ def test_undo_deletes_what_was_created_and_restores_what_was_changed(boss):
     undo = imports.start_undo(actor=boss, job=job)
     jobs.run(undo.pk)
     undo.refresh_from_db()
-    assert undo.status == JobStatus.SUCCEEDED and undo.result == {"deleted": 2, "restored": 1}
+    assert undo.status == JobStatus.SUCCEEDED and undo.result == {"deleted": 2, "restored": 1, "removed": 0}
     assert list(Customer.objects.values_list("pk", flat=True)) == [existing.pk]
     existing.refresh_from_db()
     assert "hobby" not in (existing.custom_data or {}) and existing.emails.count() == 0
@@ -447,7 +447,7 @@ def test_undo_of_an_import_that_touched_a_customer_twice(boss):
     undo = imports.start_undo(actor=boss, job=job)
     jobs.run(undo.pk)
     undo.refresh_from_db()
-    assert undo.status == JobStatus.SUCCEEDED and undo.result == {"deleted": 1, "restored": 0}
+    assert undo.status == JobStatus.SUCCEEDED and undo.result == {"deleted": 1, "restored": 0, "removed": 0}
     assert not Customer.objects.exists()
 
 
@@ -540,3 +540,38 @@ def test_a_name_in_another_word_order_is_a_close_match(boss):
     person(boss, given_name="Maria", family_name="Berg Anna")  # stored as "maria berg anna"
     job = _import(boss, _csv([three]), rules={"exact": "update", "fuzzy": "skip"})
     assert job.result["counts"] == {"skipped": 1}
+
+
+def test_undo_takes_away_relationships_and_yearly_dates_added_to_customers_already_there(boss):
+    from kith.parties.models import Relationship, RelationshipType
+
+    RelationshipType.objects.create(
+        code="employs", name="employs", inverse_name="works for", from_kind="company", to_kind="person"
+    )
+    acme = company(boss, legal_name="Acme Works", phones=[{"number": "+49 30 5550000"}])
+    anna = person(boss, family_name="Berg", given_name="Anna", phones=[{"number": "+49 30 1234567"}])
+    anna.special_dates.all().delete()
+    header = ["Company", "Phone", "Employee", "First", "Last", "Birthday", "Mobile"]
+    mapping = {"Company": "legal_name", "Phone": "phone:work", "Employee": "related:employs"}
+    rows = [["Acme Works", "+49 30 5550000", anna.customer_number, "", "", "", ""]]
+    job = _import(boss, _csv(rows, header), mapping=mapping)
+    assert job.result["counts"] == {"unchanged": 1}  # nothing of Acme itself changed: only a relationship
+    people = {
+        "First": "given_name",
+        "Last": "family_name",
+        "Birthday": "birth_date",
+        "Mobile": "phone:mobile",
+    }
+    birthday = _import(
+        boss, _csv([["", "", "", "Anna", "Berg", "--03-14", "+49 30 1234567"]], header), mapping=people
+    )
+    assert Relationship.objects.filter(from_customer=acme, to_customer=anna).count() == 1
+    assert anna.special_dates.filter(month=3, day=14).count() == 1
+    for done in (birthday, job):
+        undo = imports.start_undo(actor=boss, job=done)
+        jobs.run(undo.pk)
+        undo.refresh_from_db()
+        assert undo.status == JobStatus.SUCCEEDED and undo.result["removed"] == 1, undo.message
+    assert not Relationship.objects.filter(from_customer=acme).exists()
+    assert not anna.special_dates.filter(month=3, day=14).exists()
+    assert Customer.objects.filter(pk__in=[acme.pk, anna.pk]).count() == 2  # the customers themselves stay
