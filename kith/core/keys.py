@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
@@ -56,7 +57,8 @@ class Status:
         """Plain JSON: key ids and counts only (what a job keeps and the API returns)."""
         return {
             "source": ENVIRONMENT if self.from_environment else "file",
-            "keyring_file": "" if self.from_environment else self.source,
+            # the file's name only: the server's folders are not for everyone who may read this
+            "keyring_file": "" if self.from_environment else Path(self.source).name,
             "primary": self.primary,
             "key_ids": list(self.key_ids),
             "index_key_id": self.index_key_id,

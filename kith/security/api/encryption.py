@@ -31,7 +31,7 @@ class KeyStatusSerializer(serializers.Serializer):
         help_text=gettext_lazy("Where the keyring comes from: the instance file or KITH_ENCRYPTION_KEYS."),
     )
     keyring_file = serializers.CharField(
-        help_text=gettext_lazy('The keyring file\'s path ("" for the environment).')
+        help_text=gettext_lazy('The keyring file\'s name ("" for the environment).')
     )
     primary = serializers.CharField(help_text=gettext_lazy("The id of the key that encrypts."))
     key_ids = serializers.ListField(

@@ -93,7 +93,7 @@ def _reads_back(customers: list[Customer]) -> None:
 
 
 def test_the_page_is_for_security_viewers_and_the_settings_link_for_them(
-    client: Any, boss: Any, rep: Any
+    client: Any, boss: Any, rep: Any, keyring_file: Any
 ) -> None:
     client.force_login(rep)
     assert client.get(PAGE).status_code == 403
@@ -105,6 +105,7 @@ def test_the_page_is_for_security_viewers_and_the_settings_link_for_them(
     client.force_login(auditor)
     page = client.get(PAGE).content.decode()
     assert "Count again" not in page and "Rotate key" not in page
+    assert str(keyring_file.parent) not in page  # the server's folders are for administrators only
     assert client.post(f"{PAGE}count/").status_code == 403
     client.force_login(boss)
     page = client.get(PAGE).content.decode()
@@ -298,7 +299,8 @@ def test_the_api_returns_the_status_and_starts_jobs(boss: Any, rep: Any, custome
     for action in ("count", "reencrypt", "rotate"):
         assert other.post(f"{API}{action}/", {}, format="json").status_code == 403
     auditor = _api(make_user("eve", "auditor"))
-    assert auditor.get(API).status_code == 200
+    looked = auditor.get(API)
+    assert looked.status_code == 200 and looked.json()["keyring_file"] == "keys.json"
     assert auditor.post(f"{API}count/", {}, format="json").status_code == 403
 
 
