@@ -238,4 +238,4 @@ def clean_amount(
             else _("%(currency)s amounts have no decimal places.") % {"currency": currency}
         )
         return None
-    return amount.quantize(Decimal(1).scaleb(-STORED_PLACES))
+    return amount.quantize(Decimal(1).scaleb(-STORED_PLACES)) + 0  # + 0: "-0" is 0

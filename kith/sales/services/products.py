@@ -62,7 +62,7 @@ def _tax_rate(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
     if rate != rate.quantize(Decimal("0.01")):
         errors.setdefault("tax_rate", []).append(_("At most two decimal places."))
         return None
-    return rate.quantize(Decimal("0.01"))
+    return rate.quantize(Decimal("0.01")) + 0  # + 0: "-0" is 0
 
 
 def _sku_taken(sku: str, *, exclude: int | None) -> bool:

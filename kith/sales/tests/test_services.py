@@ -26,6 +26,8 @@ def test_a_product_is_created_with_decimal_money():
     made.refresh_from_db()
     assert made.sku == "Abc-1" and made.currency == "EUR" and made.unit == "pcs"
     assert made.list_price == Decimal("12.50") and made.tax_rate == Decimal("7.50") and made.version == 1
+    free = product(list_price="-0", tax_rate="-0.0", sku="FREE-1")
+    assert (str(free.list_price), str(free.tax_rate)) == ("0.00", "0.00")  # no "-0.00" shown anywhere
 
 
 def test_the_sku_is_unique_whatever_its_case():
