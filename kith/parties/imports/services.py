@@ -69,7 +69,7 @@ from kith.parties.selectors.customers import customers_for
 from kith.parties.services.contact_points import contact_items, normalise_email, normalise_phone
 from kith.parties.services.custom_fields import definitions_for
 from kith.parties.services.merge import survivor_id
-from kith.parties.services.search_keys import name_keys
+from kith.parties.services.search_keys import name_keys, word_orders
 from kith.security.rules import IMPORT, require_permission
 
 JOB_KIND = "customers.import"
@@ -288,19 +288,6 @@ def _name_of(record: dict[str, Any]) -> str:
     return person or str(record.get("legal_name") or record.get("company_name") or "")
 
 
-def _orders(name: str) -> list[str]:
-    """``name`` and its word orders that put another word first ("berg anna" for "anna berg", and for
-    three words both the last and the second word first), so a file listing family names first still
-    finds the customer among the neighbours of each order."""
-    words = name.split()
-    orders = (
-        [name, " ".join([words[-1], *words[:-1]]), " ".join([*words[1:], words[0]])]
-        if len(words) > 1
-        else [name]
-    )
-    return list(dict.fromkeys(orders))
-
-
 def _matcher(actor: Any, records: Iterable[dict[str, Any]], options: Options, region: str) -> _Matcher:
     return _Matcher(
         actor, records, region=region, fuzzy=options.rules["fuzzy"] != CREATE, threshold=options.threshold
@@ -361,7 +348,7 @@ class _Matcher:
                 if not self._exact_candidates(record):
                     name = name_keys(_name_of(record))[0]
                     if len(name) >= 2 and name not in self.names:
-                        self.names[name] = [row for key in _orders(name) for row in self._neighbours(key)]
+                        self.names[name] = [row for key in word_orders(name) for row in self._neighbours(key)]
         found = set(self.by_number.values())
         found.update(pk for pks in (*self.by_phone.values(), *self.by_email.values()) for pk in pks)
         found.update(pk for rows in self.names.values() for pk, _name in rows)
@@ -435,7 +422,7 @@ class _Matcher:
         rows = self.names.get(name_keys(name)[0])
         if rows is None:  # a record the batch did not read ahead (not expected)
             key = name_keys(name)[0]
-            rows = [row for k in _orders(key) for row in self._neighbours(k)] if len(key) >= 2 else []
+            rows = [row for k in word_orders(key) for row in self._neighbours(k)] if len(key) >= 2 else []
             self.visible |= set(
                 customers_for(self.actor).filter(pk__in=[pk for pk, _n in rows]).values_list("pk", flat=True)
             )

@@ -33,6 +33,7 @@ from kith.core.settings_store import get_setting, set_setting
 from kith.jobs import services as jobs
 from kith.jobs.models import Job
 from kith.parties.models import Address, Customer, DuplicateCandidate, DuplicateStatus, Email, Phone
+from kith.parties.services.search_keys import word_orders
 from kith.security.rules import EDIT, require_permission
 
 SCAN_KIND = "customers.duplicates_scan"
@@ -136,23 +137,27 @@ def _neighbours(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[t
 
 
 def _name_pairs(customers: dict[int, dict[str, Any]]) -> list[tuple[int, int]]:
-    """Pairs of customers with close names: each compared with the first NAME_NEIGHBOURS others of its
-    kind whose names start with the same NAME_PREFIX letters."""
+    """Pairs of customers with close names (word order ignored): each compared with the first
+    NAME_NEIGHBOURS others of its kind whose names start with the same NAME_PREFIX letters as its name, or
+    as its name with another word first ("Berg Anna" meets "Anna Berg")."""
     from rapidfuzz import fuzz
 
     named = {
-        pk: ((row["search_name"] or "")[:NAME_PREFIX], row["kind"])
+        pk: [(order[:NAME_PREFIX], row["kind"]) for order in word_orders(row["search_name"])]
         for pk, row in customers.items()
         if len(row["search_name"] or "") >= 4
     }
-    neighbours = _neighbours(named.values())
+    neighbours = _neighbours(key for keys in named.values() for key in keys)
     pairs = []
-    for pk, key in named.items():
+    for pk, keys in named.items():
         name = customers[pk]["search_name"]
-        others = [(other, other_name) for other, other_name in neighbours[key] if other != pk]
-        for other, other_name in others[:NAME_NEIGHBOURS]:
-            if fuzz.ratio(name, other_name) >= NAME_THRESHOLD:
-                pairs.append((pk, other))
+        seen: set[int] = {pk}
+        for key in keys:
+            others = [(other, other_name) for other, other_name in neighbours[key] if other not in seen]
+            for other, other_name in others[:NAME_NEIGHBOURS]:
+                seen.add(other)
+                if fuzz.token_sort_ratio(name, other_name) >= NAME_THRESHOLD:
+                    pairs.append((pk, other))
     return pairs
 
 

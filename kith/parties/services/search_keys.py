@@ -42,3 +42,13 @@ def name_keys(display_name: str) -> tuple[str, str, str]:
         suffix = f" {full} {initials}"
         folded = folded[: max(0, 200 - len(suffix))] + suffix
     return folded[:200], full, initials
+
+
+def word_orders(name: str) -> list[str]:
+    """``name`` and its word orders that put another word first ("berg anna" for "anna berg"; for three
+    words both the last and the second word first): looking among the names that sort next to each finds a
+    customer whose name was written family name first."""
+    words = name.split()
+    if len(words) < 2:
+        return [name]
+    return list(dict.fromkeys([name, " ".join([words[-1], *words[:-1]]), " ".join([*words[1:], words[0]])]))

@@ -370,3 +370,13 @@ def test_a_merge_moves_records_at_once_and_keeps_the_survivors_where_they_clash(
     current = ConsentRecord.objects.filter(customer=keep, is_current=True)
     assert sorted(current.values_list("channel", "status")) == [("email", "given"), ("sms", "given")]
     assert not ConsentRecord.objects.filter(customer=gone).exists()
+
+
+def test_a_name_written_family_name_first_is_a_likely_duplicate(boss):
+    anna = person(boss, given_name="Annabel", family_name="Bergström")
+    swapped = person(boss, given_name="Bergström", family_name="Annabel")  # "Bergström Annabel"
+    other = person(boss, given_name="Annabel", family_name="Lindqvist")
+    duplicates.scan_changed()
+    pair = _pair(anna, swapped)
+    assert pair.reasons == ["name"] and pair.status == DuplicateStatus.OPEN
+    assert not DuplicateCandidate.objects.filter(first=anna, second=other).exists()
