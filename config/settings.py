@@ -7,6 +7,7 @@ KITH_DEBUG     1 to enable debug pages (never in production)
 KITH_DEFAULT_REGION  ISO region used to read phone numbers written without a country code
 KITH_INSTANCE_DIR    folder for the local database, secret key and first-start marker
 KITH_BASE_URL        the address people reach Kith at (links in emails); default http://127.0.0.1:$PORT
+KITH_DEFAULT_CURRENCY  ISO 4217 code the product and price-list forms start with (default: none chosen)
 """
 
 from __future__ import annotations
@@ -298,6 +299,7 @@ KITH_BASE_URL = (
     os.environ.get("KITH_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 ).rstrip("/")
 KITH_DEFAULT_REGION = os.environ.get("KITH_DEFAULT_REGION", "US")
+KITH_DEFAULT_CURRENCY = os.environ.get("KITH_DEFAULT_CURRENCY", "").strip().upper()
 KITH_CUSTOMER_NUMBER_PATTERN = os.environ.get("KITH_CUSTOMER_NUMBER_PATTERN", "C{year}{seq:06}")
 # an approved access request to a customer's sensitive fields lasts this many hours (kith.security)
 KITH_ACCESS_GRANT_HOURS = int(os.environ.get("KITH_ACCESS_GRANT_HOURS", "24"))

@@ -185,6 +185,15 @@ def quantum(code: str) -> Decimal:
     return Decimal(1).scaleb(-places(code))
 
 
+def default_code() -> str:
+    """The currency new products and price lists start with (``KITH_DEFAULT_CURRENCY``; "" when unset or
+    not an ISO 4217 code)."""
+    from django.conf import settings
+
+    code = str(getattr(settings, "KITH_DEFAULT_CURRENCY", "") or "").strip().upper()
+    return code if is_known(code) else ""
+
+
 def choices() -> list[tuple[str, str]]:
     return [(code, code) for code in sorted(MINOR_UNITS)]
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kith.core.errors import ConflictError, DeleteRefused
 from kith.core.forms import apply_service_errors
-from kith.sales import selectors, services
+from kith.sales import currencies, selectors, services
 from kith.sales.choices import PRICE_LIST, PRODUCT
 from kith.sales.forms import (
     ExchangeRateForm,
@@ -106,7 +106,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, PRODUCT, CREATE)
-    form = ProductForm(request.POST or None, initial={"unit": "pcs", "tax_rate": "0"})
+    form = ProductForm(
+        request.POST or None, initial={"unit": "pcs", "tax_rate": "0", "currency": currencies.default_code()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             product = services.product_create(actor=request.user, data=form.service_data())
@@ -182,7 +184,7 @@ def price_list_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def price_list_create(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, PRICE_LIST, CREATE)
-    form = PriceListForm(request.POST or None)
+    form = PriceListForm(request.POST or None, initial={"currency": currencies.default_code()})
     if request.method == "POST" and form.is_valid():
         try:
             price_list = services.price_list_create(actor=request.user, data=form.service_data())

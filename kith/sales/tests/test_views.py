@@ -175,3 +175,14 @@ def test_the_sales_address_leads_to_the_products(client, django_user_model):
     client.force_login(admin)
     response = client.get("/sales/")
     assert response.status_code == 302 and response["Location"] == "/sales/products/"
+
+
+def test_new_products_and_price_lists_start_in_the_default_currency(client, django_user_model, settings):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "a-long-Passw0rd!")
+    client.force_login(admin)
+    settings.KITH_DEFAULT_CURRENCY = "CNY"
+    for path in ("/sales/products/new/", "/sales/price-lists/new/"):
+        assert '<option value="CNY" selected>' in client.get(path).content.decode(), path
+    settings.KITH_DEFAULT_CURRENCY = "XX1"  # not a currency: none chosen
+    page = client.get("/sales/products/new/").content.decode()
+    assert '<option value="" selected>' in page and '<option value="CNY" selected>' not in page
