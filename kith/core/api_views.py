@@ -12,7 +12,7 @@ from django.http import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -107,6 +107,21 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _request_checks: list[Callable[[Request, APIView], None]] = []
+
+
+def error_responses(*codes: int) -> dict[int, Any]:
+    """``extend_schema(responses=...)`` entries: the JSON error body for each status code."""
+    return dict.fromkeys(codes, ErrorSerializer)
+
+
+def results_of(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of a ``{"results": [...]}`` answer."""
+    return inline_serializer(name=name, fields={"results": child(many=True)})
+
+
+def field_error(field: str, message: str) -> exceptions.ValidationError:
+    """A 400 with one message on one field (a check the serializer cannot make)."""
+    return exceptions.ValidationError({field: [message]})
 
 
 def register_request_check(check: Callable[[Request, APIView], None]) -> None:

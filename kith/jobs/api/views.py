@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView
+from kith.core.api_views import KithAPIView, error_responses
 from kith.jobs import selectors, services
 from kith.jobs.api.serializers import JobSerializer
 from kith.jobs.models import Job
 
 LIST_LIMIT = 100
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
 
 
 def _job(request: Request, pk: int) -> Job:
@@ -33,7 +27,7 @@ class JobListView(KithAPIView):
     @extend_schema(
         operation_id="jobs_list",
         summary="The caller's jobs, newest first (at most 100)",
-        responses={200: JobSerializer(many=True), **_errors(401)},
+        responses={200: JobSerializer(many=True), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
         jobs = selectors.jobs_for(request.user)[:LIST_LIMIT]
@@ -44,7 +38,7 @@ class JobDetailView(KithAPIView):
     @extend_schema(
         operation_id="jobs_retrieve",
         summary="A job's status, progress (rows done of the total, time left) and result",
-        responses={200: JobSerializer, **_errors(401, 404)},
+        responses={200: JobSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(JobSerializer(_job(request, pk), context={"request": request}).data)
@@ -55,7 +49,7 @@ class JobCancelView(KithAPIView):
         operation_id="jobs_cancel",
         summary="Ask a queued or running job to stop",
         request=None,
-        responses={200: JobSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: JobSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         job = _job(request, pk)
@@ -69,7 +63,7 @@ class JobFileView(KithAPIView):
         summary="The file a finished job produced (an export, an error report ...)",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
-            **_errors(401, 404),
+            **error_responses(401, 404),
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:

@@ -11,18 +11,13 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api_views import KithAPIView, error_responses, validated
 from kith.jobs.api.serializers import JobSerializer
 from kith.parties.selectors import duplicates as selectors
 from kith.parties.selectors.customers import customer_by_number
 from kith.parties.services import duplicates
 from kith.parties.services import merge as merging
 from kith.security.rules import EDIT, require_permission
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
 
 _PartySerializer = inline_serializer(
     "DuplicateParty",
@@ -63,7 +58,7 @@ class DuplicateListView(KithAPIView):
                     "next": serializers.CharField(allow_null=True),
                 },
             ),
-            **_errors(401, 403),
+            **error_responses(401, 403),
         },
     )
     def get(self, request: Request) -> Response:
@@ -92,7 +87,7 @@ class DuplicateDismissView(KithAPIView):
         operation_id="duplicates_dismiss",
         summary="Mark a pair as two different customers (not proposed again)",
         request=None,
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         candidate = selectors.pair_for(request.user, pk)
@@ -107,7 +102,7 @@ class DuplicateScanView(KithAPIView):
         operation_id="duplicates_scan",
         summary="Look through every customer for duplicates, as a background job",
         request=None,
-        responses={202: JobSerializer, **_errors(401, 403)},
+        responses={202: JobSerializer, **error_responses(401, 403)},
     )
     def post(self, request: Request) -> Response:
         job = duplicates.start_scan_all(actor=request.user, source="api")
@@ -143,7 +138,7 @@ class MergeView(KithAPIView):
             "that stays; the merged number keeps resolving to it. Audited as one merge."
         ),
         request=MergeRequestSerializer,
-        responses={200: _PartySerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={200: _PartySerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request: Request) -> Response:
         data = validated(MergeRequestSerializer, request.data)

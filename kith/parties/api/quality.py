@@ -12,15 +12,11 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api_views import KithAPIView, error_responses, validated
 from kith.jobs.api.serializers import JobSerializer
 from kith.parties.models import DataQualityRule
 from kith.parties.services import quality
 from kith.security.rules import EDIT, require_permission
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
 
 
 class RuleSerializer(serializers.Serializer):
@@ -76,7 +72,7 @@ class QualityReportView(KithAPIView):
                     "rules": RuleReportSerializer(many=True),
                 },
             ),
-            **_errors(401, 403),
+            **error_responses(401, 403),
         },
     )
     def get(self, request: Request) -> Response:
@@ -101,7 +97,8 @@ class QualityReportView(KithAPIView):
 
 class RuleListView(KithAPIView):
     @extend_schema(
-        operation_id="data_quality_rules_list", responses={200: RuleSerializer(many=True), **_errors(401)}
+        operation_id="data_quality_rules_list",
+        responses={200: RuleSerializer(many=True), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
         require_permission(request.user, "customer", EDIT)
@@ -111,7 +108,7 @@ class RuleListView(KithAPIView):
         operation_id="data_quality_rules_create",
         summary="Add a rule (administrators)",
         request=RuleSerializer,
-        responses={201: RuleSerializer, **_errors(400, 401, 403)},
+        responses={201: RuleSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(RuleSerializer, request.data)
@@ -122,7 +119,8 @@ class RuleListView(KithAPIView):
 
 class RuleDetailView(KithAPIView):
     @extend_schema(
-        operation_id="data_quality_rules_retrieve", responses={200: RuleSerializer, **_errors(401, 404)}
+        operation_id="data_quality_rules_retrieve",
+        responses={200: RuleSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         require_permission(request.user, "customer", EDIT)
@@ -132,7 +130,7 @@ class RuleDetailView(KithAPIView):
         operation_id="data_quality_rules_update",
         summary="Change a rule (administrators); only the fields sent change",
         request=RuleSerializer(partial=True),
-        responses={200: RuleSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: RuleSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         rule = _rule_for(pk)
@@ -142,7 +140,7 @@ class RuleDetailView(KithAPIView):
     @extend_schema(
         operation_id="data_quality_rules_delete",
         summary="Delete a rule (administrators)",
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request: Request, pk: int) -> Response:
         quality.rule_delete(actor=request.user, rule=_rule_for(pk))
@@ -163,7 +161,7 @@ class RuleBulkView(KithAPIView):
         operation_id="data_quality_rules_bulk",
         summary="Apply an action to every customer you see that breaks the rule, as a background job",
         request=BulkRequestSerializer,
-        responses={202: JobSerializer, **_errors(400, 401, 403, 404)},
+        responses={202: JobSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         rule = _rule_for(pk)

@@ -4,8 +4,6 @@ whoever may change it shares it; a customer one cannot see is a 404. Token area 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
@@ -17,19 +15,17 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, StrictSerializer, validated
+from kith.core.api_views import (
+    KithAPIView,
+    StrictSerializer,
+    error_responses,
+    field_error,
+    validated,
+)
 from kith.parties.models import Customer
 from kith.parties.selectors.customers import can_change, customer_by_number
 from kith.security import services as security
 from kith.security.models import Share, ShareAccess, Team
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
-def _bad(field: str, message: str) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message]})
 
 
 class _Grantee(serializers.Serializer):
@@ -80,7 +76,7 @@ class CustomerShareListView(_SharesView):
         summary="Whom this customer is shared with",
         responses={
             200: inline_serializer("CustomerShareList", {"results": CustomerShareSerializer(many=True)}),
-            **_errors(401, 404),
+            **error_responses(401, 404),
         },
     )
     def get(self, request: Request, number: str) -> Response:
@@ -94,7 +90,7 @@ class CustomerShareListView(_SharesView):
         summary="Share this customer with one user or one team (again: changes the access)",
         description="Needs the right to change the customer; it takes effect at once.",
         request=CustomerShareInputSerializer,
-        responses={201: CustomerShareSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: CustomerShareSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, number: str) -> Response:
         customer = customer_by_number(user=request.user, customer_number=number)
@@ -104,11 +100,11 @@ class CustomerShareListView(_SharesView):
         if data.get("user") is not None:
             user = get_user_model().objects.filter(pk=data["user"]).first()
             if user is None:
-                raise _bad("user", _("There is no user with this id."))
+                raise field_error("user", _("There is no user with this id."))
         if data.get("team") is not None:
             team = Team.objects.filter(pk=data["team"]).first()
             if team is None:
-                raise _bad("team", _("There is no team with this id."))
+                raise field_error("team", _("There is no team with this id."))
         row = security.share(customer, user=user, team=team, access=data["access"], actor=request.user)
         return Response(
             CustomerShareSerializer(_shares_of(customer).get(pk=row.pk)).data, status=status.HTTP_201_CREATED
@@ -119,7 +115,7 @@ class CustomerShareDetailView(_SharesView):
     @extend_schema(
         operation_id="customers_shares_destroy",
         summary="Stop sharing this customer with that user or team",
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request: Request, number: str, pk: int) -> Response:
         customer = customer_by_number(user=request.user, customer_number=number)

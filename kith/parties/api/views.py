@@ -35,11 +35,13 @@ from kith.audit.services import log_access
 from kith.core import timeline
 from kith.core.api import FastJSONParser, exception_handler
 from kith.core.api_views import (
-    ErrorSerializer,
     KithAPIView,
+    error_responses,
+    field_error,
     fields_parameter,
     flatten_errors,
     pick,
+    results_of,
     sparse_fields,
     validated,
 )
@@ -91,22 +93,10 @@ _ID_PARAMS = ("owner", "category", "role")
 _CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
-def _results(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
-    return inline_serializer(name=name, fields={"results": child(many=True)})
-
-
 def _counted(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
     return inline_serializer(
         name=name, fields={"results": child(many=True), "total": serializers.IntegerField()}
     )
-
-
-def _bad(field: str, message: str) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message]})
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -117,7 +107,7 @@ def _limit(request: Request, default: int) -> int:
     if raw in (None, ""):
         return default
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise _bad("limit", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
+        raise field_error("limit", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
     return int(raw)
 
 
@@ -151,7 +141,7 @@ def _customer_field(request: Request, number: str, field: str) -> Customer:
     """A customer named in a request body: unknown numbers are a field error, not a 404."""
     customer = customers_for(request.user).filter(customer_number=number).first()
     if customer is None:
-        raise _bad(field, _("There is no customer with the number “%(number)s”.") % {"number": number})
+        raise field_error(field, _("There is no customer with the number “%(number)s”.") % {"number": number})
     return customer
 
 
@@ -245,9 +235,9 @@ def _check_timeline_cursor(cursor: str) -> None:
         when = dt.datetime.fromisoformat(when_text)
         pk = int(pk_text)
     except (ValueError, TypeError) as exc:
-        raise _bad("cursor", _("This page link is not valid any more; start again.")) from exc
+        raise field_error("cursor", _("This page link is not valid any more; start again.")) from exc
     if timezone.is_naive(when) or not 0 < pk <= _BIGINT:
-        raise _bad("cursor", _("This page link is not valid any more; start again."))
+        raise field_error("cursor", _("This page link is not valid any more; start again."))
 
 
 def _timeline_kinds(request: Request) -> list[str]:
@@ -255,7 +245,7 @@ def _timeline_kinds(request: Request) -> list[str]:
     known = {k.key for k in timeline.kinds()}
     unknown = [k for k in wanted if k not in known]
     if unknown:
-        raise _bad(
+        raise field_error(
             "kind",
             _("Unknown kind(s): %(unknown)s. Known kinds: %(known)s.")
             % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))},
@@ -355,7 +345,7 @@ class TokenView(KithAPIView):
     @extend_schema(
         operation_id="auth_token_create",
         request=s.TokenRequestSerializer,
-        responses={200: s.TokenSerializer, **_errors(400)},
+        responses={200: s.TokenSerializer, **error_responses(400)},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -447,7 +437,7 @@ class CustomerListView(KithAPIView):
             "Search and filter customers, keyset-paginated. Custom fields filter as cf_<key>=<value>; "
             "fields=customer_number,display_name returns only those keys of each row."
         ),
-        responses={200: s.CustomerListSerializer, **_errors(400, 401)},
+        responses={200: s.CustomerListSerializer, **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -495,7 +485,7 @@ class CustomerListView(KithAPIView):
             # a hand-made cursor whose values do not fit the sort columns
             if not cursor:
                 raise
-            raise _bad("cursor", _("This page link is not valid any more; start again.")) from exc
+            raise field_error("cursor", _("This page link is not valid any more; start again.")) from exc
         _log_search(request, filters, page.rows)
         base = request.build_absolute_uri(reverse("parties-api:customer-list"))
         results = [
@@ -530,7 +520,7 @@ class CustomerListView(KithAPIView):
     @extend_schema(
         operation_id="customers_create",
         request=s.CustomerCreateSerializer,
-        responses={201: s.CustomerDetailSerializer, **_errors(400, 401)},
+        responses={201: s.CustomerDetailSerializer, **error_responses(400, 401)},
     )
     def post(self, request: Request) -> Response:
         customer = _create_customer(request, request.data)
@@ -545,7 +535,7 @@ class CustomerDetailView(KithAPIView):
     @extend_schema(
         operation_id="customers_retrieve",
         parameters=[fields_parameter(DETAIL_FIELDS)],
-        responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404)},
+        responses={200: s.CustomerDetailSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
         fields = sparse_fields(request, DETAIL_FIELDS)
@@ -558,13 +548,13 @@ class CustomerDetailView(KithAPIView):
             "Change master data. Send the version you loaded; lists given replace the stored ones, "
             "custom_data keys given change, others stay."
         ),
-        responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404, 409)},
+        responses={200: s.CustomerDetailSerializer, **error_responses(400, 401, 404, 409)},
     )
     def patch(self, request: Request, number: str) -> Response:
         customer = _update_customer(request, _customer_to_change(request, number), request.data)
         return Response(_detail(request, customer))
 
-    @extend_schema(operation_id="customers_destroy", responses={204: None, **_errors(401, 404, 409)})
+    @extend_schema(operation_id="customers_destroy", responses={204: None, **error_responses(401, 404, 409)})
     def delete(self, request: Request, number: str) -> Response:
         services.customer_delete(
             actor=request.user, customer=_customer_to_change(request, number, action="delete")
@@ -582,7 +572,7 @@ def _bulk_item(request: Request, index: int, item: dict[str, Any]) -> dict[str, 
         with transaction.atomic():
             if "customer_number" in item:
                 if not isinstance(number, str) or not number.strip():
-                    raise _bad("customer_number", _("Give the number of the customer to change."))
+                    raise field_error("customer_number", _("Give the number of the customer to change."))
                 payload = {k: v for k, v in item.items() if k != "customer_number"}
                 customer = _update_customer(request, _customer_to_change(request, number), payload)
                 result["status"] = "updated"
@@ -627,7 +617,7 @@ class CustomerBulkView(KithAPIView):
         responses={
             200: s.CustomerBulkResponseSerializer,
             400: s.CustomerBulkErrorSerializer,
-            **_errors(401, 403),
+            **error_responses(401, 403),
         },
     )
     def post(self, request: Request) -> Response:
@@ -689,7 +679,7 @@ class _CustomerStatusView(KithAPIView):
     post=extend_schema(
         operation_id="customers_archive",
         request=s.VersionSerializer,
-        responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404, 409)},
+        responses={200: s.CustomerDetailSerializer, **error_responses(400, 401, 404, 409)},
     )
 )
 class CustomerArchiveView(_CustomerStatusView):
@@ -700,7 +690,7 @@ class CustomerArchiveView(_CustomerStatusView):
     post=extend_schema(
         operation_id="customers_reactivate",
         request=s.VersionSerializer,
-        responses={200: s.CustomerDetailSerializer, **_errors(400, 401, 404, 409)},
+        responses={200: s.CustomerDetailSerializer, **error_responses(400, 401, 404, 409)},
     )
 )
 class CustomerReactivateView(_CustomerStatusView):
@@ -715,7 +705,7 @@ class CustomerPageView(KithAPIView):
             "with labels, classification, relationships worded from this customer's side, the first "
             "timeline page and special dates with their next occurrence."
         ),
-        responses={200: s.CustomerPageSerializer, **_errors(401, 404)},
+        responses={200: s.CustomerPageSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
         customer = _customer_for_page(request, number)
@@ -757,7 +747,7 @@ class CustomerTimelineView(KithAPIView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("limit", int),
         ],
-        responses={200: s.TimelinePageSerializer, **_errors(400, 401, 404)},
+        responses={200: s.TimelinePageSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
         limit = _limit(request, 50)
@@ -771,7 +761,7 @@ class CustomerTimelineView(KithAPIView):
 class SpecialDateListView(KithAPIView):
     @extend_schema(
         operation_id="customers_special_dates_list",
-        responses={200: _results("SpecialDateList", s.SpecialDateSerializer), **_errors(401, 404)},
+        responses={200: results_of("SpecialDateList", s.SpecialDateSerializer), **error_responses(401, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
         customer = _customer_for_page(request, number)
@@ -782,7 +772,7 @@ class SpecialDateListView(KithAPIView):
     @extend_schema(
         operation_id="customers_special_dates_create",
         request=s.SpecialDateCreateSerializer,
-        responses={201: s.SpecialDateSerializer, **_errors(400, 401, 404)},
+        responses={201: s.SpecialDateSerializer, **error_responses(400, 401, 404)},
     )
     def post(self, request: Request, number: str) -> Response:
         customer = _customer_to_change(request, number)
@@ -803,7 +793,9 @@ class SpecialDateListView(KithAPIView):
 
 
 class SpecialDateDetailView(KithAPIView):
-    @extend_schema(operation_id="customers_special_dates_destroy", responses={204: None, **_errors(400, 404)})
+    @extend_schema(
+        operation_id="customers_special_dates_destroy", responses={204: None, **error_responses(400, 404)}
+    )
     def delete(self, request: Request, number: str, pk: int) -> Response:
         customer = _customer_to_change(request, number)
         row = get_object_or_404(customer.special_dates.all(), pk=pk)
@@ -827,7 +819,7 @@ class InteractionListView(KithAPIView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("limit", int),
         ],
-        responses={200: s.InteractionPageSerializer, **_errors(400, 401)},
+        responses={200: s.InteractionPageSerializer, **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
         limit = _limit(request, 50)
@@ -836,7 +828,7 @@ class InteractionListView(KithAPIView):
         kinds = [k.strip() for k in (request.query_params.get("kind") or "").split(",") if k.strip()]
         unknown = [k for k in kinds if k not in InteractionKind.values]
         if unknown:
-            raise _bad("kind", _("Unknown kind(s): %(kinds)s.") % {"kinds": ", ".join(unknown)})
+            raise field_error("kind", _("Unknown kind(s): %(kinds)s.") % {"kinds": ", ".join(unknown)})
         page = interaction_list(
             user=request.user,
             customer=customer,
@@ -855,7 +847,7 @@ class InteractionListView(KithAPIView):
     @extend_schema(
         operation_id="interactions_create",
         request=s.InteractionCreateSerializer,
-        responses={201: s.InteractionSerializer, **_errors(400, 401)},
+        responses={201: s.InteractionSerializer, **error_responses(400, 401)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.InteractionCreateSerializer, request.data)
@@ -869,7 +861,8 @@ class InteractionDetailView(KithAPIView):
         return get_object_or_404(interactions_for(request.user).select_related("customer", "actor"), pk=pk)
 
     @extend_schema(
-        operation_id="interactions_retrieve", responses={200: s.InteractionSerializer, **_errors(401, 404)}
+        operation_id="interactions_retrieve",
+        responses={200: s.InteractionSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_interaction(self._get(request, pk)))
@@ -877,7 +870,7 @@ class InteractionDetailView(KithAPIView):
     @extend_schema(
         operation_id="interactions_partial_update",
         request=s.InteractionUpdateSerializer,
-        responses={200: s.InteractionSerializer, **_errors(400, 401, 404, 409)},
+        responses={200: s.InteractionSerializer, **error_responses(400, 401, 404, 409)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         interaction = self._get(request, pk)
@@ -888,7 +881,7 @@ class InteractionDetailView(KithAPIView):
         )
         return Response(_interaction(self._get(request, pk)))
 
-    @extend_schema(operation_id="interactions_destroy", responses={204: None, **_errors(401, 404)})
+    @extend_schema(operation_id="interactions_destroy", responses={204: None, **error_responses(401, 404)})
     def delete(self, request: Request, pk: int) -> Response:
         services.interaction_delete(actor=request.user, interaction=self._get(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -903,25 +896,28 @@ class RelationshipListView(KithAPIView):
         parameters=[
             OpenApiParameter("customer", str, required=True, description=gettext_lazy("Customer number."))
         ],
-        responses={200: _results("RelationshipSideList", s.RelationshipSideSerializer), **_errors(400, 401)},
+        responses={
+            200: results_of("RelationshipSideList", s.RelationshipSideSerializer),
+            **error_responses(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         number = request.query_params.get("customer") or ""
         if not number:
-            raise _bad("customer", _("Give the customer number."))
+            raise field_error("customer", _("Give the customer number."))
         customer = _customer_field(request, number, "customer")
         return Response({"results": [_relationship_side(v) for v in relationships_of(customer)]})
 
     @extend_schema(
         operation_id="relationships_create",
         request=s.RelationshipCreateSerializer,
-        responses={201: s.RelationshipSerializer, **_errors(400, 401)},
+        responses={201: s.RelationshipSerializer, **error_responses(400, 401)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.RelationshipCreateSerializer, request.data)
         rel_type = RelationshipType.objects.filter(pk=data["type"]).first()
         if rel_type is None:
-            raise _bad("type", _("There is no such relationship type."))
+            raise field_error("type", _("There is no such relationship type."))
         relationship = services.relationship_add(
             actor=request.user,
             type=rel_type,
@@ -941,12 +937,13 @@ class RelationshipDetailView(KithAPIView):
         )
 
     @extend_schema(
-        operation_id="relationships_retrieve", responses={200: s.RelationshipSerializer, **_errors(401, 404)}
+        operation_id="relationships_retrieve",
+        responses={200: s.RelationshipSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_relationship(self._get(request, pk)))
 
-    @extend_schema(operation_id="relationships_destroy", responses={204: None, **_errors(401, 404)})
+    @extend_schema(operation_id="relationships_destroy", responses={204: None, **error_responses(401, 404)})
     def delete(self, request: Request, pk: int) -> Response:
         services.relationship_remove(actor=request.user, relationship=self._get(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -976,7 +973,7 @@ class AnniversariesOnView(KithAPIView):
             OpenApiParameter("owner", int, description=gettext_lazy("Account manager id.")),
             OpenApiParameter("limit", int, description=gettext_lazy("1 to 1000, default 200.")),
         ],
-        responses={200: _counted("AnniversaryList", s.AnniversarySerializer), **_errors(400, 401)},
+        responses={200: _counted("AnniversaryList", s.AnniversarySerializer), **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
         query = validated(_AnniversaryQuery, request.query_params)
@@ -997,7 +994,10 @@ class AnniversariesUpcomingView(KithAPIView):
             OpenApiParameter("owner", int, description=gettext_lazy("Account manager id.")),
             OpenApiParameter("limit", int, description=gettext_lazy("1 to 1000, default 200.")),
         ],
-        responses={200: _counted("AnniversaryUpcomingList", s.AnniversarySerializer), **_errors(400, 401)},
+        responses={
+            200: _counted("AnniversaryUpcomingList", s.AnniversarySerializer),
+            **error_responses(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         query = validated(_AnniversaryQuery, request.query_params)
@@ -1048,7 +1048,7 @@ class CustomFieldListView(CatalogueView):
     @extend_schema(
         operation_id="custom_fields_list",
         parameters=[OpenApiParameter("include_retired", bool, description=gettext_lazy("Default: true."))],
-        responses={200: _results("CustomFieldList", s.CustomFieldSerializer), **_errors(401)},
+        responses={200: results_of("CustomFieldList", s.CustomFieldSerializer), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
         raw = (request.query_params.get("include_retired") or "true").lower()
@@ -1058,7 +1058,7 @@ class CustomFieldListView(CatalogueView):
     @extend_schema(
         operation_id="custom_fields_create",
         request=s.CustomFieldInputSerializer,
-        responses={201: s.CustomFieldSerializer, **_errors(400, 401, 403)},
+        responses={201: s.CustomFieldSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.CustomFieldInputSerializer, request.data)
@@ -1068,7 +1068,8 @@ class CustomFieldListView(CatalogueView):
 
 class CustomFieldDetailView(CatalogueView):
     @extend_schema(
-        operation_id="custom_fields_retrieve", responses={200: s.CustomFieldSerializer, **_errors(401, 404)}
+        operation_id="custom_fields_retrieve",
+        responses={200: s.CustomFieldSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.CustomFieldSerializer(get_object_or_404(CustomFieldDefinition, pk=pk)).data)
@@ -1077,7 +1078,7 @@ class CustomFieldDetailView(CatalogueView):
         operation_id="custom_fields_partial_update",
         request=s.CustomFieldInputSerializer,
         description=gettext_lazy("Key, type and kind cannot change; is_active=false retires the field."),
-        responses={200: s.CustomFieldSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.CustomFieldSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         definition = get_object_or_404(CustomFieldDefinition, pk=pk)
@@ -1091,7 +1092,7 @@ class CustomFieldDetailView(CatalogueView):
 class CategoryTreeListView(CatalogueView):
     @extend_schema(
         operation_id="category_trees_list",
-        responses={200: _results("CategoryTreeList", s.CategoryTreeSerializer), **_errors(401)},
+        responses={200: results_of("CategoryTreeList", s.CategoryTreeSerializer), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
         return Response(
@@ -1101,7 +1102,7 @@ class CategoryTreeListView(CatalogueView):
     @extend_schema(
         operation_id="category_trees_create",
         request=s.CategoryTreeInputSerializer,
-        responses={201: s.CategoryTreeSerializer, **_errors(400, 401, 403)},
+        responses={201: s.CategoryTreeSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.CategoryTreeInputSerializer, request.data)
@@ -1111,7 +1112,8 @@ class CategoryTreeListView(CatalogueView):
 
 class CategoryTreeDetailView(CatalogueView):
     @extend_schema(
-        operation_id="category_trees_retrieve", responses={200: s.CategoryTreeSerializer, **_errors(401, 404)}
+        operation_id="category_trees_retrieve",
+        responses={200: s.CategoryTreeSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(
@@ -1121,7 +1123,7 @@ class CategoryTreeDetailView(CatalogueView):
     @extend_schema(
         operation_id="category_trees_partial_update",
         request=s.CategoryTreeInputSerializer,
-        responses={200: s.CategoryTreeSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.CategoryTreeSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         tree = get_object_or_404(catalogue_selectors.category_trees(), pk=pk)
@@ -1134,35 +1136,35 @@ class CategoryListView(CatalogueView):
     @extend_schema(
         operation_id="categories_list",
         parameters=[OpenApiParameter("tree", int), _RETIRED],
-        responses={200: _results("CategoryList", s.CategorySerializer), **_errors(400, 401)},
+        responses={200: results_of("CategoryList", s.CategorySerializer), **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
         tree = None
         raw = request.query_params.get("tree") or ""
         if raw:
             if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-                raise _bad("tree", _("Enter a whole number."))
+                raise field_error("tree", _("Enter a whole number."))
             tree = catalogue_selectors.category_trees().filter(pk=int(raw)).first()
             if tree is None:
-                raise _bad("tree", _("There is no such classification tree."))
+                raise field_error("tree", _("There is no such classification tree."))
         rows = catalogue_selectors.categories(tree=tree, include_retired=_include_retired(request))
         return Response({"results": s.CategorySerializer(rows, many=True).data})
 
     @extend_schema(
         operation_id="categories_create",
         request=s.CategoryCreateSerializer,
-        responses={201: s.CategorySerializer, **_errors(400, 401, 403)},
+        responses={201: s.CategorySerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.CategoryCreateSerializer, request.data)
         tree = catalogue_selectors.category_trees().filter(pk=data["tree"]).first()
         if tree is None:
-            raise _bad("tree", _("There is no such classification tree."))
+            raise field_error("tree", _("There is no such classification tree."))
         parent = None
         if data.get("parent"):
             parent = Category.objects.filter(pk=data["parent"]).first()
             if parent is None:
-                raise _bad("parent", _("There is no such category."))
+                raise field_error("parent", _("There is no such category."))
         category = catalogue_services.category_create(
             actor=request.user, tree=tree, name=data["name"], parent=parent
         )
@@ -1174,7 +1176,7 @@ class CategoryDetailView(CatalogueView):
         return get_object_or_404(Category.objects.select_related("tree"), pk=pk)
 
     @extend_schema(
-        operation_id="categories_retrieve", responses={200: s.CategorySerializer, **_errors(401, 404)}
+        operation_id="categories_retrieve", responses={200: s.CategorySerializer, **error_responses(401, 404)}
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.CategorySerializer(self._get(pk)).data)
@@ -1183,7 +1185,7 @@ class CategoryDetailView(CatalogueView):
         operation_id="categories_partial_update",
         request=s.CategoryUpdateSerializer,
         description=gettext_lazy("Rename (descendants follow) or retire/reactivate with is_active."),
-        responses={200: s.CategorySerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.CategorySerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         category = self._get(pk)
@@ -1202,7 +1204,8 @@ class CategoryDetailView(CatalogueView):
 
 class TagListView(CatalogueView):
     @extend_schema(
-        operation_id="tags_list", responses={200: _results("TagList", s.TagSerializer), **_errors(401)}
+        operation_id="tags_list",
+        responses={200: results_of("TagList", s.TagSerializer), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
         return Response({"results": s.TagSerializer(catalogue_selectors.tags(), many=True).data})
@@ -1210,7 +1213,7 @@ class TagListView(CatalogueView):
     @extend_schema(
         operation_id="tags_create",
         request=s.TagInputSerializer,
-        responses={201: s.TagSerializer, **_errors(400, 401, 403)},
+        responses={201: s.TagSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.TagInputSerializer, request.data)
@@ -1221,11 +1224,13 @@ class TagListView(CatalogueView):
 
 
 class TagDetailView(CatalogueView):
-    @extend_schema(operation_id="tags_retrieve", responses={200: s.TagSerializer, **_errors(401, 404)})
+    @extend_schema(
+        operation_id="tags_retrieve", responses={200: s.TagSerializer, **error_responses(401, 404)}
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.TagSerializer(get_object_or_404(catalogue_selectors.tags(), pk=pk)).data)
 
-    @extend_schema(operation_id="tags_destroy", responses={204: None, **_errors(401, 403, 404)})
+    @extend_schema(operation_id="tags_destroy", responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, pk: int) -> Response:
         tag = get_object_or_404(catalogue_selectors.tags(), pk=pk)
         catalogue_services.tag_delete(actor=request.user, tag=tag)
@@ -1236,7 +1241,7 @@ class RoleListView(CatalogueView):
     @extend_schema(
         operation_id="roles_list",
         parameters=[_RETIRED],
-        responses={200: _results("RoleList", s.RoleSerializer), **_errors(401)},
+        responses={200: results_of("RoleList", s.RoleSerializer), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
         rows = catalogue_selectors.roles(include_retired=_include_retired(request))
@@ -1245,7 +1250,7 @@ class RoleListView(CatalogueView):
     @extend_schema(
         operation_id="roles_create",
         request=s.RoleInputSerializer,
-        responses={201: s.RoleSerializer, **_errors(400, 401, 403)},
+        responses={201: s.RoleSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.RoleInputSerializer, request.data)
@@ -1257,7 +1262,9 @@ class RoleDetailView(CatalogueView):
     def _get(self, pk: int) -> Any:
         return get_object_or_404(catalogue_selectors.roles(include_retired=True), pk=pk)
 
-    @extend_schema(operation_id="roles_retrieve", responses={200: s.RoleSerializer, **_errors(401, 404)})
+    @extend_schema(
+        operation_id="roles_retrieve", responses={200: s.RoleSerializer, **error_responses(401, 404)}
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.RoleSerializer(self._get(pk)).data)
 
@@ -1265,13 +1272,13 @@ class RoleDetailView(CatalogueView):
         operation_id="roles_partial_update",
         request=s.RoleInputSerializer,
         description=gettext_lazy("The code cannot change."),
-        responses={200: s.RoleSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.RoleSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         role = self._get(pk)
         data = validated(s.RoleInputSerializer, request.data, partial=True)
         if "code" in data and data["code"] != role.code:
-            raise _bad("code", _("The code cannot be changed."))
+            raise field_error("code", _("The code cannot be changed."))
         data.pop("code", None)
         role = catalogue_services.role_update(actor=request.user, role=role, data=data)
         return Response(s.RoleSerializer(role).data)
@@ -1281,7 +1288,10 @@ class RelationshipTypeListView(CatalogueView):
     @extend_schema(
         operation_id="relationship_types_list",
         parameters=[_RETIRED],
-        responses={200: _results("RelationshipTypeList", s.RelationshipTypeSerializer), **_errors(401)},
+        responses={
+            200: results_of("RelationshipTypeList", s.RelationshipTypeSerializer),
+            **error_responses(401),
+        },
     )
     def get(self, request: Request) -> Response:
         rows = catalogue_selectors.relationship_types(include_retired=_include_retired(request))
@@ -1290,7 +1300,7 @@ class RelationshipTypeListView(CatalogueView):
     @extend_schema(
         operation_id="relationship_types_create",
         request=s.RelationshipTypeInputSerializer,
-        responses={201: s.RelationshipTypeSerializer, **_errors(400, 401, 403)},
+        responses={201: s.RelationshipTypeSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.RelationshipTypeInputSerializer, request.data)
@@ -1304,7 +1314,7 @@ class RelationshipTypeDetailView(CatalogueView):
 
     @extend_schema(
         operation_id="relationship_types_retrieve",
-        responses={200: s.RelationshipTypeSerializer, **_errors(401, 404)},
+        responses={200: s.RelationshipTypeSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.RelationshipTypeSerializer(self._get(pk)).data)
@@ -1313,13 +1323,13 @@ class RelationshipTypeDetailView(CatalogueView):
         operation_id="relationship_types_partial_update",
         request=s.RelationshipTypeInputSerializer,
         description=gettext_lazy("The code cannot change."),
-        responses={200: s.RelationshipTypeSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.RelationshipTypeSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         rel_type = self._get(pk)
         data = validated(s.RelationshipTypeInputSerializer, request.data, partial=True)
         if "code" in data and data["code"] != rel_type.code:
-            raise _bad("code", _("The code cannot be changed."))
+            raise field_error("code", _("The code cannot be changed."))
         data.pop("code", None)
         rel_type = catalogue_services.relationship_type_update(actor=request.user, type=rel_type, data=data)
         return Response(s.RelationshipTypeSerializer(rel_type).data)
@@ -1339,7 +1349,7 @@ class NumberPatternView(KithAPIView):
 
     @extend_schema(
         operation_id="settings_customer_number_pattern_retrieve",
-        responses={200: s.NumberPatternOutputSerializer, **_errors(401, 403)},
+        responses={200: s.NumberPatternOutputSerializer, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response(self._body())
@@ -1348,7 +1358,7 @@ class NumberPatternView(KithAPIView):
         operation_id="settings_customer_number_pattern_update",
         request=s.NumberPatternSerializer,
         description=gettext_lazy("Placeholders: {year}, {month:02}, and {seq} or {seq:06} exactly once."),
-        responses={200: s.NumberPatternOutputSerializer, **_errors(400, 401, 403)},
+        responses={200: s.NumberPatternOutputSerializer, **error_responses(400, 401, 403)},
     )
     def put(self, request: Request) -> Response:
         data = validated(s.NumberPatternSerializer, request.data)
@@ -1393,7 +1403,7 @@ class CustomerExportView(KithAPIView):
                     "default_columns": serializers.ListField(child=serializers.CharField()),
                 },
             ),
-            **_errors(401, 403),
+            **error_responses(401, 403),
         },
     )
     def get(self, request: Request) -> Response:
@@ -1414,7 +1424,7 @@ class CustomerExportView(KithAPIView):
             "Permissions, visibility and masking apply as in the list; the export is logged."
         ),
         request=CustomerExportRequestSerializer,
-        responses={202: JobSerializer, **_errors(400, 401, 403)},
+        responses={202: JobSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(CustomerExportRequestSerializer, request.data)
@@ -1462,12 +1472,12 @@ def _import_options(request: Request, data: dict[str, Any]) -> tuple[str, str, i
         filename = filename or data["file"].name
         upload = imports.save_upload(data["file"].chunks(), filename=filename)
     if not upload:
-        raise _bad("file", _("Send the file, or the upload id of a preview."))
+        raise field_error("file", _("Send the file, or the upload id of a preview."))
     mapping = data.get("mapping")
     if mapping is not None and not (
         isinstance(mapping, dict) and all(isinstance(v, str) for v in mapping.values())
     ):
-        raise _bad("mapping", _("Give an object of column names to targets."))
+        raise field_error("mapping", _("Give an object of column names to targets."))
     options = imports.Options(
         mapping=dict(mapping or {}),
         rules={"exact": data["exact"], "fuzzy": data["fuzzy"]},
@@ -1490,7 +1500,7 @@ class ImportPreviewView(KithAPIView):
         operation_id="customers_import_preview",
         summary="How a file would be read and what would happen to its first rows (nothing is saved)",
         request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
-        responses={200: OpenApiTypes.OBJECT, **_errors(400, 401, 403)},
+        responses={200: OpenApiTypes.OBJECT, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(ImportRequestSerializer, request.data)
@@ -1533,7 +1543,7 @@ class ImportView(KithAPIView):
             "merged or created by the rules; rejected rows are the job's file. dry_run checks without saving."
         ),
         request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
-        responses={202: JobSerializer, **_errors(400, 401, 403)},
+        responses={202: JobSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(ImportRequestSerializer, request.data)
@@ -1551,7 +1561,7 @@ class ImportUndoView(KithAPIView):
         operation_id="customers_import_undo",
         summary="Undo an import as a whole (while none of its customers changed since), as a background job",
         request=None,
-        responses={202: JobSerializer, **_errors(400, 401, 403, 404)},
+        responses={202: JobSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         from kith.jobs.selectors import job_for

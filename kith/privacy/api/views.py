@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +10,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api_views import KithAPIView, error_responses, validated
 from kith.parties.selectors.customers import customer_by_number
 from kith.privacy import selectors
 from kith.privacy.api import serializers as s
@@ -24,15 +22,11 @@ from kith.security import rules
 HISTORY_LIMIT = 500
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
 class CustomerConsentsView(KithAPIView):
     @extend_schema(
         operation_id="customers_consents_list",
         summary="Consents in force and the history (newest first, at most 500)",
-        responses={200: s.ConsentListSerializer, **_errors(401, 403, 404)},
+        responses={200: s.ConsentListSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
         customer = customer_by_number(user=request.user, customer_number=number)
@@ -50,7 +44,7 @@ class CustomerConsentsView(KithAPIView):
         operation_id="customers_consents_create",
         summary="Record a consent given or withdrawn (earlier records are kept)",
         request=s.ConsentCreateSerializer,
-        responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={201: s.ConsentSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request: Request, number: str) -> Response:
         customer = customer_by_number(user=request.user, customer_number=number)
@@ -73,7 +67,7 @@ class CustomerExportView(KithAPIView):
         summary="Everything Kith holds about the customer: a ZIP with subject.json and one CSV per section",
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
-            **_errors(401, 403, 404),
+            **error_responses(401, 403, 404),
         },
     )
     def get(self, request: Request, number: str) -> HttpResponse:
@@ -89,7 +83,7 @@ class CustomerErasureView(KithAPIView):
     @extend_schema(
         operation_id="customers_privacy_erasure",
         summary="Whether and when the customer was erased",
-        responses={200: s.ErasureSerializer, **_errors(401, 403, 404)},
+        responses={200: s.ErasureSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
         customer = customer_by_number(user=request.user, customer_number=number)
@@ -103,7 +97,7 @@ class CustomerErasureView(KithAPIView):
         operation_id="customers_privacy_erase",
         summary="Erase the customer's identity (irreversible); business records stay",
         request=s.ErasureRequestSerializer,
-        responses={201: s.ErasureSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: s.ErasureSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, number: str) -> Response:
         customer = customer_by_number(user=request.user, customer_number=number)

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api_views import KithAPIView, error_responses, field_error, validated
 from kith.parties.selectors.customers import customer_by_number
 from kith.sales import selectors, services
 from kith.sales.api import serializers as s
@@ -24,18 +24,12 @@ MAX_LIMIT = 200
 MAX_QUANTITY = Decimal("1e11")
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
-def _bad(field: str, message: str) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message]})
-
-
 def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name) or str(default)
     if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise _bad(name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high})
+        raise field_error(
+            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+        )
     return int(raw)
 
 
@@ -60,16 +54,18 @@ class ProductListView(KithAPIView):
             OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
             OpenApiParameter("offset", int),
         ],
-        responses={200: s.ProductPageSerializer, **_errors(400, 401, 403)},
+        responses={200: s.ProductPageSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
         ordering = params.get("ordering") or "sku"
         if ordering.lstrip("-") not in selectors.ORDERINGS:
-            raise _bad("ordering", _("Order by one of: %(keys)s.") % {"keys": ", ".join(selectors.ORDERINGS)})
+            raise field_error(
+                "ordering", _("Order by one of: %(keys)s.") % {"keys": ", ".join(selectors.ORDERINGS)}
+            )
         active_raw = (params.get("active") or "").lower()
         if active_raw not in ("", "true", "false", "1", "0"):
-            raise _bad("active", _("Use true or false."))
+            raise field_error("active", _("Use true or false."))
         active = None if not active_raw else active_raw in ("true", "1")
         limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
         offset = _whole(request, "offset", 0, 0, 10**9)
@@ -93,7 +89,7 @@ class ProductListView(KithAPIView):
     @extend_schema(
         operation_id="products_create",
         request=s.ProductInputSerializer,
-        responses={201: s.ProductSerializer, **_errors(400, 401, 403)},
+        responses={201: s.ProductSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.ProductInputSerializer, request.data)
@@ -103,7 +99,8 @@ class ProductListView(KithAPIView):
 
 class ProductDetailView(KithAPIView):
     @extend_schema(
-        operation_id="products_retrieve", responses={200: s.ProductSerializer, **_errors(401, 403, 404)}
+        operation_id="products_retrieve",
+        responses={200: s.ProductSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(dict(s.ProductSerializer(selectors.product_for(request.user, pk)).data))
@@ -111,7 +108,7 @@ class ProductDetailView(KithAPIView):
     @extend_schema(
         operation_id="products_partial_update",
         request=s.ProductUpdateSerializer,
-        responses={200: s.ProductSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={200: s.ProductSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         product = selectors.product_for(request.user, pk)
@@ -122,7 +119,9 @@ class ProductDetailView(KithAPIView):
         )
         return Response(dict(s.ProductSerializer(product).data))
 
-    @extend_schema(operation_id="products_destroy", responses={204: None, **_errors(401, 403, 404, 409)})
+    @extend_schema(
+        operation_id="products_destroy", responses={204: None, **error_responses(401, 403, 404, 409)}
+    )
     def delete(self, request: Request, pk: int) -> Response:
         services.product_delete(actor=request.user, product=selectors.product_for(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -138,7 +137,7 @@ class ProductPriceView(KithAPIView):
             OpenApiParameter("date", str, description="YYYY-MM-DD, default today"),
             OpenApiParameter("currency", str, description="ISO 4217 code, default the product's"),
         ],
-        responses={200: s.PriceSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.PriceSerializer, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         product = selectors.product_for(request.user, pk)
@@ -149,13 +148,15 @@ class ProductPriceView(KithAPIView):
             try:
                 customer = customer_by_number(user=request.user, customer_number=number)
             except Http404:
-                raise _bad("customer", _("No customer you may see has this number.")) from None
+                raise field_error("customer", _("No customer you may see has this number.")) from None
         try:
             quantity = Decimal(params.get("quantity") or "1")
             if not quantity.is_finite() or not 0 < quantity < MAX_QUANTITY:
                 raise InvalidOperation
         except InvalidOperation:
-            raise _bad("quantity", _("Enter a quantity more than zero (and less than 10¹¹).")) from None
+            raise field_error(
+                "quantity", _("Enter a quantity more than zero (and less than 10¹¹).")
+            ) from None
         day = timezone.localdate()
         if params.get("date"):
             try:
@@ -163,11 +164,11 @@ class ProductPriceView(KithAPIView):
             except ValueError:
                 parsed = None
             if parsed is None:
-                raise _bad("date", _("Enter a date as YYYY-MM-DD."))
+                raise field_error("date", _("Enter a date as YYYY-MM-DD."))
             day = parsed
         currency = (params.get("currency") or "").upper() or None
         if currency is not None and currency not in selectors.known_currencies():
-            raise _bad("currency", _("Not an ISO 4217 currency code."))
+            raise field_error("currency", _("Not an ISO 4217 currency code."))
         price = selectors.price_for(product, customer, on=day, quantity=quantity, currency=currency)
         return Response(
             {
@@ -188,7 +189,7 @@ class ProductPriceView(KithAPIView):
 class PriceListListView(KithAPIView):
     @extend_schema(
         operation_id="price_lists_list",
-        responses={200: s.PriceListSerializer(many=True), **_errors(401, 403)},
+        responses={200: s.PriceListSerializer(many=True), **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response(
@@ -198,7 +199,7 @@ class PriceListListView(KithAPIView):
     @extend_schema(
         operation_id="price_lists_create",
         request=s.PriceListInputSerializer,
-        responses={201: s.PriceListDetailSerializer, **_errors(400, 401, 403)},
+        responses={201: s.PriceListDetailSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.PriceListInputSerializer, request.data)
@@ -210,7 +211,7 @@ class PriceListListView(KithAPIView):
 class PriceListDetailView(KithAPIView):
     @extend_schema(
         operation_id="price_lists_retrieve",
-        responses={200: s.PriceListDetailSerializer, **_errors(401, 403, 404)},
+        responses={200: s.PriceListDetailSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_price_list(selectors.price_list_for(request.user, pk), request.user))
@@ -218,7 +219,7 @@ class PriceListDetailView(KithAPIView):
     @extend_schema(
         operation_id="price_lists_partial_update",
         request=s.PriceListUpdateSerializer,
-        responses={200: s.PriceListDetailSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={200: s.PriceListDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         price_list = selectors.price_list_for(request.user, pk)
@@ -230,7 +231,9 @@ class PriceListDetailView(KithAPIView):
         )
         return Response(_price_list(price_list, request.user))
 
-    @extend_schema(operation_id="price_lists_destroy", responses={204: None, **_errors(401, 403, 404)})
+    @extend_schema(
+        operation_id="price_lists_destroy", responses={204: None, **error_responses(401, 403, 404)}
+    )
     def delete(self, request: Request, pk: int) -> Response:
         services.price_list_delete(actor=request.user, price_list=selectors.price_list_for(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -242,7 +245,7 @@ class ExchangeRateListView(KithAPIView):
         parameters=[OpenApiParameter("currency", str, description="Rates from or to this currency")],
         responses={
             200: inline_serializer("ExchangeRateList", {"results": s.ExchangeRateSerializer(many=True)}),
-            **_errors(401, 403),
+            **error_responses(401, 403),
         },
     )
     def get(self, request: Request) -> Response:
@@ -253,7 +256,7 @@ class ExchangeRateListView(KithAPIView):
     @extend_schema(
         operation_id="exchange_rates_create",
         request=s.ExchangeRateInputSerializer,
-        responses={201: s.ExchangeRateSerializer, **_errors(400, 401, 403)},
+        responses={201: s.ExchangeRateSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.ExchangeRateInputSerializer, request.data)
@@ -262,7 +265,9 @@ class ExchangeRateListView(KithAPIView):
 
 
 class ExchangeRateDetailView(KithAPIView):
-    @extend_schema(operation_id="exchange_rates_destroy", responses={204: None, **_errors(401, 403, 404)})
+    @extend_schema(
+        operation_id="exchange_rates_destroy", responses={204: None, **error_responses(401, 403, 404)}
+    )
     def delete(self, request: Request, pk: int) -> Response:
         services.exchange_rate_delete(actor=request.user, rate=selectors.exchange_rate_for(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

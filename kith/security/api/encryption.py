@@ -5,23 +5,17 @@ same checks: reading needs ("security", "view"), starting a job ("security", "ad
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, StrictSerializer, validated
+from kith.core.api_views import KithAPIView, StrictSerializer, error_responses, validated
 from kith.jobs.api.serializers import JobSerializer
 from kith.jobs.models import Job
 from kith.security import encryption
 from kith.security.api.organisation import SecurityAccess
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
 
 
 class KeyStatusSerializer(serializers.Serializer):
@@ -83,7 +77,7 @@ class EncryptionStatusView(_KeysView):
     @extend_schema(
         operation_id="encryption_retrieve",
         summary="The keyring (key ids, the primary one) and the values under each key at the last count",
-        responses={200: KeyStatusSerializer, **_errors(401, 403)},
+        responses={200: KeyStatusSerializer, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         found = encryption.key_status(user=request.user)
@@ -96,7 +90,7 @@ class EncryptionCountView(_KeysView):
         operation_id="encryption_count",
         summary="Count the values under each key again, as a background job",
         request=None,
-        responses={202: JobSerializer, **_errors(401, 403, 409)},
+        responses={202: JobSerializer, **error_responses(401, 403, 409)},
     )
     def post(self, request: Request) -> Response:
         return _accepted(request, encryption.start_count(actor=request.user))
@@ -107,7 +101,7 @@ class EncryptionReencryptView(_KeysView):
         operation_id="encryption_reencrypt",
         summary="Re-encrypt every value under the primary key, as a background job",
         request=ReencryptInputSerializer,
-        responses={202: JobSerializer, **_errors(400, 401, 403, 409)},
+        responses={202: JobSerializer, **error_responses(400, 401, 403, 409)},
     )
     def post(self, request: Request) -> Response:
         data = validated(ReencryptInputSerializer, request.data)
@@ -123,7 +117,7 @@ class EncryptionRotateView(_KeysView):
             "new key first there, restart, then POST /api/v1/encryption/reencrypt/."
         ),
         request=RotateInputSerializer,
-        responses={202: JobSerializer, **_errors(400, 401, 403, 409)},
+        responses={202: JobSerializer, **error_responses(400, 401, 403, 409)},
     )
     def post(self, request: Request) -> Response:
         data = validated(RotateInputSerializer, request.data)

@@ -11,13 +11,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api_views import (
+    KithAPIView,
+    error_responses,
+    field_error,
+    results_of,
+    validated,
+)
 from kith.security import selectors, services
 from kith.security.api import serializers as s
 from kith.security.models import Role, Team, User
@@ -25,18 +31,6 @@ from kith.security.rules import ADMINISTER, VIEW, is_signed_in, require_permissi
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
-def _results(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
-    return inline_serializer(name=name, fields={"results": child(many=True)})
-
-
-def _bad(field: str, message: str) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message]})
 
 
 class SecurityAccess(BasePermission):
@@ -68,7 +62,7 @@ def _team_or_error(pk: int | None, field: str) -> Team | None:
         return None
     team = Team.objects.filter(pk=pk).first()
     if team is None:
-        raise _bad(field, _("There is no team with this id."))
+        raise field_error(field, _("There is no team with this id."))
     return team
 
 
@@ -78,9 +72,9 @@ def _manager_or_error(pk: int | None, person: User) -> User | None:
         return None
     manager = User.objects.filter(pk=pk, is_active=True).first()
     if manager is None:
-        raise _bad("manager", _("There is no active user with this id."))
+        raise field_error("manager", _("There is no active user with this id."))
     if manager.pk == person.pk:
-        raise _bad("manager", _("A user cannot be their own manager."))
+        raise field_error("manager", _("A user cannot be their own manager."))
     return manager
 
 
@@ -88,7 +82,7 @@ def _roles_or_error(codes: list[str]) -> list[Role]:
     roles = list(Role.objects.filter(code__in=set(codes)))
     unknown = sorted(set(codes) - {r.code for r in roles})
     if unknown:
-        raise _bad("roles", _("Unknown role: %(codes)s.") % {"codes": ", ".join(unknown)})
+        raise field_error("roles", _("Unknown role: %(codes)s.") % {"codes": ", ".join(unknown)})
     return roles
 
 
@@ -111,7 +105,7 @@ class TeamListView(_AccessView):
     @extend_schema(
         operation_id="teams_list",
         summary="Every team with its parent and members, by name",
-        responses={200: _results("AccessTeamList", s.AccessTeamSerializer), **_errors(401, 403)},
+        responses={200: results_of("AccessTeamList", s.AccessTeamSerializer), **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response({"results": s.AccessTeamSerializer(selectors.team_list(), many=True).data})
@@ -119,7 +113,7 @@ class TeamListView(_AccessView):
     @extend_schema(
         operation_id="teams_create",
         request=s.AccessTeamInputSerializer,
-        responses={201: s.AccessTeamSerializer, **_errors(400, 401, 403)},
+        responses={201: s.AccessTeamSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.AccessTeamInputSerializer, request.data)
@@ -133,7 +127,8 @@ class TeamListView(_AccessView):
 
 class TeamDetailView(_AccessView):
     @extend_schema(
-        operation_id="teams_retrieve", responses={200: s.AccessTeamSerializer, **_errors(401, 403, 404)}
+        operation_id="teams_retrieve",
+        responses={200: s.AccessTeamSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_team(pk))
@@ -142,7 +137,7 @@ class TeamDetailView(_AccessView):
         operation_id="teams_partial_update",
         description="A team cannot become part of itself or of one of its sub-teams.",
         request=s.AccessTeamUpdateSerializer,
-        responses={200: s.AccessTeamSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.AccessTeamSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         team = _team_for(pk)
@@ -158,7 +153,7 @@ class TeamDetailView(_AccessView):
     @extend_schema(
         operation_id="teams_destroy",
         description="Refused (409) while the team has members or sub-teams. Its shares go with it.",
-        responses={204: None, **_errors(401, 403, 404, 409)},
+        responses={204: None, **error_responses(401, 403, 404, 409)},
     )
     def delete(self, request: Request, pk: int) -> Response:
         services.delete_team(_team_for(pk))
@@ -202,7 +197,7 @@ class UserListView(_AccessView):
             OpenApiParameter("cursor", str, description=gettext_lazy("next_cursor of the previous page.")),
             OpenApiParameter("limit", int, description=gettext_lazy("1 to 200, default 50.")),
         ],
-        responses={200: s.AccessUserPageSerializer, **_errors(400, 401, 403)},
+        responses={200: s.AccessUserPageSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         query = validated(_PeopleQuery, request.query_params.dict())
@@ -228,7 +223,8 @@ class UserListView(_AccessView):
 
 class UserDetailView(_AccessView):
     @extend_schema(
-        operation_id="users_retrieve", responses={200: s.AccessUserSerializer, **_errors(401, 403, 404)}
+        operation_id="users_retrieve",
+        responses={200: s.AccessUserSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.AccessUserSerializer(_person(pk)).data)
@@ -238,7 +234,7 @@ class UserDetailView(_AccessView):
         summary="Set a person's manager, team and roles (what is left out stays); all or nothing",
         description="A manager chain that would make a circle is refused with an error on manager.",
         request=s.AccessUserInputSerializer,
-        responses={200: s.AccessUserSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.AccessUserSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         person = _person(pk)
@@ -276,7 +272,7 @@ class RoleListView(_AccessView):
     @extend_schema(
         operation_id="access_roles_list",
         summary="Every role with its permission matrix, by name",
-        responses={200: _results("AccessRoleList", s.AccessRoleSerializer), **_errors(401, 403)},
+        responses={200: results_of("AccessRoleList", s.AccessRoleSerializer), **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response({"results": s.AccessRoleSerializer(selectors.role_list(), many=True).data})
@@ -284,7 +280,7 @@ class RoleListView(_AccessView):
     @extend_schema(
         operation_id="access_roles_create",
         request=s.AccessRoleInputSerializer,
-        responses={201: s.AccessRoleSerializer, **_errors(400, 401, 403)},
+        responses={201: s.AccessRoleSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = validated(s.AccessRoleInputSerializer, request.data)
@@ -301,7 +297,7 @@ class RoleListView(_AccessView):
 class RoleDetailView(_AccessView):
     @extend_schema(
         operation_id="access_roles_retrieve",
-        responses={200: s.AccessRoleSerializer, **_errors(401, 403, 404)},
+        responses={200: s.AccessRoleSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_role(pk))
@@ -310,7 +306,7 @@ class RoleDetailView(_AccessView):
         operation_id="access_roles_partial_update",
         summary="Change a role (what is left out stays); it takes effect at once",
         request=s.AccessRoleUpdateSerializer,
-        responses={200: s.AccessRoleSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.AccessRoleSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         role = _role_for(pk)
@@ -329,7 +325,7 @@ class RoleDetailView(_AccessView):
     @extend_schema(
         operation_id="access_roles_destroy",
         description="Refused (409) for a built-in role and for a role somebody holds.",
-        responses={204: None, **_errors(401, 403, 404, 409)},
+        responses={204: None, **error_responses(401, 403, 404, 409)},
     )
     def delete(self, request: Request, pk: int) -> Response:
         services.delete_role(_role_for(pk))
@@ -346,8 +342,8 @@ class VisibilityDefaultListView(_AccessView):
         operation_id="visibility_defaults_list",
         summary="Who sees the records of each object type by default (private: owner, their managers, shares)",
         responses={
-            200: _results("VisibilityDefaultList", s.VisibilityDefaultSerializer),
-            **_errors(401, 403),
+            200: results_of("VisibilityDefaultList", s.VisibilityDefaultSerializer),
+            **error_responses(401, 403),
         },
     )
     def get(self, request: Request) -> Response:
@@ -359,7 +355,7 @@ class VisibilityDefaultDetailView(_AccessView):
         operation_id="visibility_defaults_update",
         summary="Set the default of one object type; it takes effect at once",
         request=s.VisibilityDefaultInputSerializer,
-        responses={200: s.VisibilityDefaultSerializer, **_errors(400, 401, 403)},
+        responses={200: s.VisibilityDefaultSerializer, **error_responses(400, 401, 403)},
     )
     def put(self, request: Request, object_type: str) -> Response:
         data = validated(s.VisibilityDefaultInputSerializer, request.data)

@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import ErrorSerializer, KithAPIView, validated
+from kith.core.api_views import KithAPIView, error_responses, field_error, validated
 from kith.webhooks import events, selectors, services
 from kith.webhooks.api import serializers as s
 from kith.webhooks.choices import DeliveryStatus
@@ -19,14 +19,6 @@ from kith.webhooks.models import Webhook
 from kith.webhooks.services.webhooks import require_admin
 
 MAX_LIMIT = 200
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    return dict.fromkeys(codes, ErrorSerializer)
-
-
-def _bad(field: str, message: str) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message]})
 
 
 def _webhook(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
@@ -41,7 +33,7 @@ def _input(data: dict[str, Any]) -> dict[str, Any]:
     if "owner" in data:
         owner = get_user_model().objects.filter(username=data["owner"]).first()
         if owner is None:
-            raise _bad("owner", _("There is no account with this user name."))
+            raise field_error("owner", _("There is no account with this user name."))
         data["owner"] = owner
     return data
 
@@ -58,7 +50,7 @@ class WebhookListView(_AdminView):
     @extend_schema(
         operation_id="webhooks_list",
         summary="Every webhook",
-        responses={200: s.WebhookSerializer(many=True), **_errors(401, 403)},
+        responses={200: s.WebhookSerializer(many=True), **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response([_webhook(w) for w in selectors.webhooks_for(request.user)])
@@ -67,7 +59,7 @@ class WebhookListView(_AdminView):
         operation_id="webhooks_create",
         summary="Create a webhook; the answer holds its signing secret, shown only this once",
         request=s.WebhookInputSerializer,
-        responses={201: s.WebhookWithSecretSerializer, **_errors(400, 401, 403)},
+        responses={201: s.WebhookWithSecretSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = _input(validated(s.WebhookInputSerializer, request.data))
@@ -77,7 +69,8 @@ class WebhookListView(_AdminView):
 
 class WebhookDetailView(_AdminView):
     @extend_schema(
-        operation_id="webhooks_retrieve", responses={200: s.WebhookSerializer, **_errors(401, 403, 404)}
+        operation_id="webhooks_retrieve",
+        responses={200: s.WebhookSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_webhook(selectors.webhook_for(request.user, pk)))
@@ -86,14 +79,14 @@ class WebhookDetailView(_AdminView):
         operation_id="webhooks_partial_update",
         summary="Change a webhook (setting active to true also forgets its failures)",
         request=s.WebhookUpdateSerializer,
-        responses={200: s.WebhookSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.WebhookSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         webhook = selectors.webhook_for(request.user, pk)
         data = _input(validated(s.WebhookUpdateSerializer, request.data))
         return Response(_webhook(services.webhook_update(actor=request.user, webhook=webhook, data=data)))
 
-    @extend_schema(operation_id="webhooks_destroy", responses={204: None, **_errors(401, 403, 404)})
+    @extend_schema(operation_id="webhooks_destroy", responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, pk: int) -> Response:
         services.webhook_delete(actor=request.user, webhook=selectors.webhook_for(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -108,19 +101,19 @@ class DeliveryListView(_AdminView):
             OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
             OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
         ],
-        responses={200: s.DeliveryPageSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.DeliveryPageSerializer, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         webhook = selectors.webhook_for(request.user, pk)
         wanted = request.query_params.get("status") or ""
         if wanted and wanted not in DeliveryStatus.values:
-            raise _bad("status", _("Unknown status."))
+            raise field_error("status", _("Unknown status."))
         raw_limit = request.query_params.get("limit") or "50"
         if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise _bad("limit", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
+            raise field_error("limit", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT})
         cursor = request.query_params.get("cursor") or ""
         if cursor and (not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18):
-            raise _bad("cursor", _("This cursor is not valid."))
+            raise field_error("cursor", _("This cursor is not valid."))
         limit = int(raw_limit)
         rows = selectors.deliveries_of(
             request.user, webhook, status=wanted, before=int(cursor) if cursor else None, limit=limit + 1
@@ -140,7 +133,7 @@ class DeliveryRedeliverView(_AdminView):
         operation_id="webhooks_redeliver",
         summary="Send a finished delivery's event again (same event id and body) as a new delivery",
         request=None,
-        responses={202: s.DeliverySerializer, **_errors(400, 401, 403, 404)},
+        responses={202: s.DeliverySerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, pk: int, delivery: Any) -> Response:
         webhook = selectors.webhook_for(request.user, pk)
@@ -154,7 +147,7 @@ class WebhookPingView(_AdminView):
         operation_id="webhooks_ping",
         summary="Send a test event now and answer with the delivery (also to a disabled webhook)",
         request=None,
-        responses={200: s.DeliverySerializer, **_errors(401, 403, 404)},
+        responses={200: s.DeliverySerializer, **error_responses(401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         webhook = selectors.webhook_for(request.user, pk)
@@ -167,7 +160,7 @@ class WebhookEnableView(_AdminView):
         operation_id="webhooks_enable",
         summary="Enable a webhook again, forgetting its failures",
         request=None,
-        responses={200: s.WebhookSerializer, **_errors(401, 403, 404)},
+        responses={200: s.WebhookSerializer, **error_responses(401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         webhook = selectors.webhook_for(request.user, pk)
@@ -184,7 +177,7 @@ class WebhookRotateSecretView(_AdminView):
             " KITH_WEBHOOK_SECRET_GRACE_SECONDS); the answer holds it, shown only this once"
         ),
         request=None,
-        responses={200: s.WebhookWithSecretSerializer, **_errors(401, 403, 404)},
+        responses={200: s.WebhookWithSecretSerializer, **error_responses(401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         webhook = selectors.webhook_for(request.user, pk)
@@ -198,7 +191,7 @@ class EventTypeListView(_AdminView):
         summary="The event types a webhook can subscribe to",
         responses={
             200: inline_serializer("WebhookEventTypeList", {"results": s.EventTypeSerializer(many=True)}),
-            **_errors(401, 403),
+            **error_responses(401, 403),
         },
     )
     def get(self, request: Request) -> Response:
