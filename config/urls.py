@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs/", include("kith.jobs.urls")),
     path("webhooks/", include("kith.webhooks.urls")),
     path("sales/", include("kith.sales.urls")),
+    path("f/", include("kith.sales.webform_urls")),
     path("settings/access/", include("kith.security.urls")),
     path("settings/encryption/", include("kith.security.encryption_urls")),
     path("", include("kith.security.access_urls")),

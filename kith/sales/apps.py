@@ -9,9 +9,20 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from kith.audit import registry
+        from kith.core import timeline
         from kith.sales import events
-        from kith.sales.choices import PRICE_LIST, PRODUCT
-        from kith.security.rules import CREATE, DELETE, EDIT, EXPORT, IMPORT, VIEW, register_object_type
+        from kith.sales.choices import LEAD, OPPORTUNITY, PRICE_LIST, PRODUCT, QUOTE
+        from kith.security.rules import (
+            ADMINISTER,
+            APPROVE,
+            CREATE,
+            DELETE,
+            EDIT,
+            EXPORT,
+            IMPORT,
+            VIEW,
+            register_object_type,
+        )
 
         actions = (VIEW, CREATE, EDIT, DELETE, EXPORT, IMPORT)
         register_object_type(
@@ -26,6 +37,34 @@ class SalesConfig(AppConfig):
             actions=actions,
             description=_("Price lists per currency and customer group, and exchange rates."),
         )
+        register_object_type(
+            LEAD,
+            _("leads"),
+            actions=(*actions, ADMINISTER),
+            model="sales.Lead",
+            description=_(
+                "Possible customers before conversion; administer: assignment rules and web forms."
+            ),
+        )
+        register_object_type(
+            OPPORTUNITY,
+            _("opportunities"),
+            actions=(*actions, APPROVE, ADMINISTER),
+            model="sales.Opportunity",
+            description=_(
+                "Deals on the pipelines; approve: decide discount and amount approvals; "
+                "administer: pipelines, stages, reasons and approval limits."
+            ),
+        )
+        register_object_type(
+            QUOTE,
+            _("quotes"),
+            actions=actions,
+            model="sales.Quote",
+            description=_("Priced offers to customers, their revisions, PDFs and sending."),
+        )
+        timeline.register_kind("sales.quote", _("Quote"), icon="§", group="sales")
+        timeline.register_kind("sales.opportunity", _("Opportunity"), icon="◆", group="sales")
         # every model of the app, those that later items of sales add included
         registry.audit_app("sales")
         events.register()

@@ -1,7 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
-from kith.sales import views
+from kith.sales.views import catalogue as views
 
 app_name = "sales"
 
@@ -25,4 +25,7 @@ urlpatterns = [
     ),
     path("exchange-rates/", views.exchange_rates, name="exchange_rates"),
     path("exchange-rates/<int:pk>/delete/", views.exchange_rate_delete, name="exchange_rate_delete"),
+    path("leads/", include("kith.sales.lead_urls")),
+    path("opportunities/", include("kith.sales.opportunity_urls")),
+    path("quotes/", include("kith.sales.quote_urls")),
 ]

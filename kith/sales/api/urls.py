@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kith.sales.api import views
+from kith.sales.api import lead_urls, opportunity_urls, quote_urls, views
 
 app_name = "sales-api"
 
@@ -15,3 +15,5 @@ urlpatterns = [
     path("exchange-rates/", views.ExchangeRateListView.as_view(), name="exchange-rates"),
     path("exchange-rates/<int:pk>/", views.ExchangeRateDetailView.as_view(), name="exchange-rate"),
 ]
+
+urlpatterns += lead_urls.urlpatterns + opportunity_urls.urlpatterns + quote_urls.urlpatterns

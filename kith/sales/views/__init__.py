@@ -1,0 +1,1 @@
+"""The sales pages: products and prices (catalogue), leads, opportunities, quotes."""
