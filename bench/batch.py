@@ -237,3 +237,46 @@ def duplicate_pages(web: Client, api: Client, engine: str, n: int, open_pairs: i
         _line(result)
         results.append(result)
     return results
+
+
+BOARD_P95 = 150.0  # ms, the kanban board with 10,000 open opportunities (issue 5)
+
+
+def sales_pages(server: Any, engine: str, n: int, data: dict[str, Any]) -> list[Result]:
+    """p95 of the opportunity board: as the bench superuser (sees every deal), the head of the
+    organisation (every deal through the hierarchy) and a middle manager (a part of them)."""
+    from bench.prepare import BENCH_PASSWORD, BENCH_USERNAME
+
+    results = []
+    who = [
+        ("superuser", BENCH_USERNAME, f"{data.get('open', 0):,} open opportunities"),
+        ("head", "bh0000", "the head of a 9-level, 2,000-user organisation: every deal via the hierarchy"),
+        (
+            "middle",
+            data.get("middle", ""),
+            f"a middle manager: {data.get('middle_open', 0):,} open deals in reach",
+        ),
+    ]
+    for label, username, note in who:
+        result = Result(engine, f"opportunity board as {label}", "sales", f"p95 <= {BOARD_P95:g} ms")
+        result.notes.append(note)
+        if not data.get("board"):
+            result.status = "missing"
+            result.notes.append("no board page (sales:opportunity_board) in this build")
+            results.append(result)
+            _line(result)
+            continue
+        client = Client(server.host, server.port)
+        try:
+            client.login(username, BENCH_PASSWORD)
+            calls = [Call("GET", data["board"], accept="text/html") for _ in range(n)]
+            series(client, result, calls, warmup=calls[:WARMUP])
+            judge(result, max_p95=BOARD_P95)
+        except BenchError as exc:
+            result.status = "error"
+            result.notes.append(str(exc))
+        finally:
+            client.close()
+        _line(result)
+        results.append(result)
+    return results

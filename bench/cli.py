@@ -1,5 +1,5 @@
 """``python -m bench [--customers N] [--engines sqlite,postgres] [--requests R] [--rebuild]
-[--only http,import,export,duplicates] [--import-rows N]``."""
+[--only http,import,export,duplicates,sales] [--import-rows N]``."""
 
 from __future__ import annotations
 
@@ -17,9 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from bench import RESULTS_DIR, ROOT, BenchError
-from bench.batch import duplicate_pages, duplicate_scans, import_export
+from bench.batch import duplicate_pages, duplicate_scans, import_export, sales_pages
 from bench.client import Client
-from bench.database import Engine, audit_overhead, build, cleanup, make_engine, postgres_reachable, prepare
+from bench.database import (
+    Engine,
+    audit_overhead,
+    build,
+    cleanup,
+    make_engine,
+    postgres_reachable,
+    prepare,
+    workload,
+)
 from bench.measure import WARMUP, Call, Result, json_call, judge, number_from_reply, series, throughput
 from bench.prepare import BENCH_PASSWORD, BENCH_USERNAME
 from bench.queries import Query, build_queries
@@ -38,10 +47,12 @@ SEARCHES = [
 ]
 PAGE_P95, CREATE_P95, MIN_RPS, MIN_DEMO_RATE = 25.0, 20.0, 1000.0, 20000.0
 # http: searches, pages, create, visibility, throughput, audit overhead (the main database);
-# import, export: jobs on a 100,000-customer database of their own; duplicates: scans and report (main)
-GROUPS = ("http", "import", "export", "duplicates")
+# import, export: jobs on a 100,000-customer database of their own; duplicates: scans and report (main);
+# sales: the opportunity board with 10,000 open opportunities (main)
+GROUPS = ("http", "import", "export", "duplicates", "sales")
 AUDIT_OVERHEAD = 1.2  # create/update p95 with audit entries at most this multiple of the p95 without
 BUSY_ENTRIES = 50  # timeline entries of the customers whose page is measured
+SALES_OPEN = 10_000  # open opportunities on the board
 BUSY_CUSTOMERS = 200 + WARMUP  # 10 for the warm-up, 200 measured once each
 
 
@@ -207,7 +218,8 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     n = args.requests
     prep: dict[str, Any] = {}
     queries: dict[str, list[Query]] = {}
-    if groups & {"http", "duplicates"}:  # the main database (N customers)
+    main_db = {"http", "duplicates", "sales"}
+    if groups & main_db:  # the main database (N customers)
         built = build(engine, args.customers, rebuild=args.rebuild)
         record["build"] = built
         demo = Result(engine.name, "demo build", "build", f">= {MIN_DEMO_RATE:,.0f} customers/s")
@@ -247,9 +259,15 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
         scan_results, duplicates = duplicate_scans(engine)
         results += scan_results
         record["duplicates"] = {k: v for k, v in duplicates.items() if k != "token"}
-    if groups & {"http", "duplicates"}:
+    sales: dict[str, Any] = {}
+    if "sales" in groups:
+        print("  sales data (open opportunities on the default pipeline):", flush=True)
+        sales = workload(engine, "sales", "sales data", "--open", str(SALES_OPEN))
+        record["sales"] = {k: v for k, v in sales.items() if k != "token"}
+        print(f"    {sales['open']:,} open ({sales['added']:,} added in {sales['seconds']} s)")
+    if groups & main_db:
         with Gunicorn(engine) as server:
-            token = prep.get("token") or duplicates.get("token", "")
+            token = prep.get("token") or duplicates.get("token", "") or sales.get("token", "")
             api = Client(server.host, server.port, token=token)
             web = Client(server.host, server.port)
             try:
@@ -261,6 +279,9 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
                         with contextlib.suppress(BenchError):
                             web.login(BENCH_USERNAME, BENCH_PASSWORD)
                     results += duplicate_pages(web, api, engine.name, n, duplicates.get("open_pairs", 0))
+                if "sales" in groups:
+                    print("  sales pages:", flush=True)
+                    results += sales_pages(server, engine.name, n, sales)
             except BenchError as exc:
                 raise BenchError(f"{exc}\n  gunicorn's log:\n{server.log_tail()}") from exc
             finally:
@@ -516,7 +537,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     title = (
         f"{args.customers:,} customers"
-        if args.groups & {"http", "duplicates"}
+        if args.groups & {"http", "duplicates", "sales"}
         else f"import/export on {args.import_rows:,} customers"
     )
     print_table(rows, title)

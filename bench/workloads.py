@@ -13,12 +13,17 @@
     the duplicates scan on the database as it is: the rate of ``scan`` on a sample spread over the ids,
     ``scan_changed`` after touching ``--touch`` customers, and a full ``run_scan_all`` job when the
     sample says it ends within ``--full-limit`` seconds (else not run, with the estimate)
+``python -m bench.workloads sales --out FILE [--open 10000]``
+    the sales data the sales pages are measured on: ``--open`` open opportunities on the default
+    pipeline (added with bulk inserts, once per database, each owned by its customer's owner in the
+    bench organisation), the board's path, and a middle manager of the organisation who may sign in
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import random
 import time
@@ -394,6 +399,91 @@ def run_duplicates(out: Path, touch: int, sample: int, full_limit: float) -> Non
     out.write_text(json.dumps(report, default=str))
 
 
+BENCH_DEAL = "Bench deal "  # the names of the opportunities the bench adds
+
+
+def run_sales(out: Path, open_count: int) -> None:
+    _django()
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.db.models import Max, Min
+    from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
+
+    from bench.prepare import BENCH_PASSWORD, _hierarchy, services_reach
+    from kith.parties.models import Customer
+    from kith.sales.models import Opportunity, Pipeline, Stage
+
+    token = _bench_user()
+    hierarchy = _hierarchy()
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+    if pipeline is None:
+        raise SystemExit("no pipeline: migrate the database")
+    stages = list(Stage.objects.filter(pipeline=pipeline, kind="open").order_by("position"))
+    have = Opportunity.objects.filter(pipeline=pipeline, status="open", name__startswith=BENCH_DEAL).count()
+    started = time.perf_counter()
+    added = 0
+    if have < open_count:
+        live = Customer.objects.filter(merged_into__isnull=True, status__in=["active", "prospect"])
+        bounds = live.aggregate(lo=Min("id"), hi=Max("id"))
+        lo, hi = bounds["lo"] or 0, bounds["hi"] or 0
+        want = open_count - have
+        rng = random.Random(7)
+        wanted = sorted({lo + (hi - lo + 1) * i // max(want * 2, 1) + have for i in range(want * 2)})
+        customers: list[tuple[int, int | None]] = []
+        for start in range(0, len(wanted), 900):
+            customers += live.filter(pk__in=wanted[start : start + 900]).values_list("pk", "owner_id")
+        customers = customers[:want]
+        now = timezone.now()
+        rows = []
+        for i, (customer_id, owner_id) in enumerate(customers, start=have):
+            stage = stages[rng.randrange(len(stages))]
+            rows.append(
+                Opportunity(
+                    name=f"{BENCH_DEAL}{i}",
+                    customer_id=customer_id,
+                    owner_id=owner_id,
+                    pipeline=pipeline,
+                    stage=stage,
+                    status="open",
+                    amount=Decimal(rng.randrange(100, 500_000)),
+                    currency="EUR",
+                    probability=stage.probability,
+                    expected_close_date=(now + dt.timedelta(days=rng.randrange(1, 365))).date(),
+                    stage_entered_at=now,
+                )
+            )
+        with transaction.atomic():  # bulk rows: no audit entries (bench data, not business changes)
+            Opportunity.objects.bulk_create(rows, batch_size=2000)
+        added = len(rows)
+    middle = get_user_model().objects.get(username=hierarchy["middle"]["username"])
+    if not middle.has_usable_password():
+        middle.set_password(BENCH_PASSWORD)
+        middle.save(update_fields=["password"])
+    try:
+        board = reverse("sales:opportunity_board")
+    except NoReverseMatch:
+        board = ""
+    report = {
+        "token": token,
+        "board": board,
+        "pipeline": pipeline.pk,
+        "open": Opportunity.objects.filter(pipeline=pipeline, status="open").count(),
+        "added": added,
+        "seconds": round(time.perf_counter() - started, 1),
+        "middle": hierarchy["middle"]["username"],
+        "middle_customers": hierarchy["middle"]["customers"],
+        "middle_open": Opportunity.objects.filter(
+            pipeline=pipeline,
+            status="open",
+            owner_id__in=services_reach(middle),
+        ).count(),
+    }
+    out.write_text(json.dumps(report, default=str))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.workloads")
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -409,8 +499,13 @@ def main(argv: list[str] | None = None) -> None:
     p_dup.add_argument("--touch", type=int, default=1000)
     p_dup.add_argument("--sample", type=int, default=2000)
     p_dup.add_argument("--full-limit", type=float, default=300.0)
+    p_sales = sub.add_parser("sales")
+    p_sales.add_argument("--out", type=Path, required=True)
+    p_sales.add_argument("--open", type=int, default=10_000)
     args = parser.parse_args(argv)
-    if args.mode == "import":
+    if args.mode == "sales":
+        run_sales(args.out, args.open)
+    elif args.mode == "import":
         run_import(args.out, args.rows, args.duplicate_share, args.seed)
     elif args.mode == "export":
         run_export(args.out)
