@@ -22,14 +22,15 @@ run: $(STAMP)
 	$(BIN)/kith firststart
 	$(BIN)/kith serve --port $(PORT)
 
-# Chromium for the browser tests comes from Debian (Playwright cannot download browsers here).
+# Chromium for the browser tests comes from Debian (Playwright cannot download browsers here), and so does
+# a Chinese font for the quote PDFs (fonts-wqy-microhei; without it Chinese names are left out of PDFs).
 browser-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the browser tests ..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-			|| echo "chromium could not be installed: browser tests will skip"; \
-	else echo "No chromium and no root to install it: browser tests will skip"; fi
+		echo "Installing Debian's chromium and a Chinese font for the browser and PDF tests ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+			|| echo "chromium or the font could not be installed: browser tests will skip"; \
+	else echo "No chromium or Chinese font and no root to install them: browser tests will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,6 +25,19 @@ def formats() -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def online_retail() -> Path:
+    """The UCI Online Retail invoice lines in ../shared/data/online_retail, read in place: skipped with a
+    message when missing, except in CI (a failure)."""
+    path = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
+    if not path.is_file():
+        message = f"the Online Retail file is not there ({path}); it comes with the shared data folder"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
     from django.conf import settings
 

@@ -8,6 +8,9 @@ KITH_DEFAULT_REGION  ISO region used to read phone numbers written without a cou
 KITH_INSTANCE_DIR    folder for the local database, secret key and first-start marker
 KITH_BASE_URL        the address people reach Kith at (links in emails); default http://127.0.0.1:$PORT
 KITH_DEFAULT_CURRENCY  ISO 4217 code the product and price-list forms start with (default: none chosen)
+KITH_COMPANY_NAME    the seller's name on quote PDFs and emails
+KITH_PDF_FONT, KITH_PDF_FONT_BOLD, KITH_PDF_CJK_FONT  TrueType fonts of the PDFs (default: DejaVu Sans and
+                     the first Chinese font installed, e.g. fonts-wqy-microhei)
 """
 
 from __future__ import annotations
@@ -257,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     # "kind" names several choice sets (customer, interaction, special date): name each enum once.
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "kith.parties.choices.CustomerKind",
+        "ConsumptionKindEnum": "kith.sales.models.consumption.ConsumptionKind",
+        "ConsumptionSourceEnum": "kith.sales.models.consumption.ConsumptionSource",
         "ImportActionEnum": "kith.parties.imports.services.ACTIONS",
         "InteractionKindEnum": "kith.parties.choices.InteractionKind",
         "SpecialDateKindEnum": "kith.parties.choices.SpecialDateKind",
@@ -301,6 +306,19 @@ KITH_BASE_URL = (
 KITH_DEFAULT_REGION = os.environ.get("KITH_DEFAULT_REGION", "US")
 KITH_DEFAULT_CURRENCY = os.environ.get("KITH_DEFAULT_CURRENCY", "").strip().upper()
 KITH_CUSTOMER_NUMBER_PATTERN = os.environ.get("KITH_CUSTOMER_NUMBER_PATTERN", "C{year}{seq:06}")
+# --- sales (kith.sales; docs/sales-*.md) -----------------------------------------------------------
+KITH_COMPANY_NAME = os.environ.get("KITH_COMPANY_NAME", "")
+KITH_QUOTE_NUMBER_PATTERN = os.environ.get("KITH_QUOTE_NUMBER_PATTERN", "Q{year}-{seq:05}")
+KITH_ORDER_NUMBER_PATTERN = os.environ.get("KITH_ORDER_NUMBER_PATTERN", "O{year}-{seq:05}")
+KITH_INVOICE_NUMBER_PATTERN = os.environ.get("KITH_INVOICE_NUMBER_PATTERN", "INV{year}-{seq:05}")
+KITH_INVOICE_DUE_DAYS = int(os.environ.get("KITH_INVOICE_DUE_DAYS", "30"))
+KITH_CONTRACT_RENEWAL_DAYS = int(os.environ.get("KITH_CONTRACT_RENEWAL_DAYS", "30"))
+KITH_CONTRACT_DOCUMENT_MAX_MB = int(os.environ.get("KITH_CONTRACT_DOCUMENT_MAX_MB", "10"))
+KITH_PDF_FONT = os.environ.get("KITH_PDF_FONT", "")
+KITH_PDF_FONT_BOLD = os.environ.get("KITH_PDF_FONT_BOLD", "")
+KITH_PDF_CJK_FONT = os.environ.get("KITH_PDF_CJK_FONT", "")
+# uploaded files (contract documents): private, served only through permission-checked views
+MEDIA_ROOT = Path(os.environ.get("KITH_MEDIA_DIR") or INSTANCE_DIR / "media")
 # an approved access request to a customer's sensitive fields lasts this many hours (kith.security)
 KITH_ACCESS_GRANT_HOURS = int(os.environ.get("KITH_ACCESS_GRANT_HOURS", "24"))
 

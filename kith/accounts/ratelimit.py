@@ -1,6 +1,6 @@
 """Fixed-window request counters in Django's cache (Redis when ``REDIS_URL`` is set, so every app server
-counts together). ``KITH_RATE_LIMITS`` overrides the rates, e.g. ``login=10/60,search=120/60,api=1200/60``
-(requests per seconds), or ``off``."""
+counts together). ``KITH_RATE_LIMITS`` overrides the rates, e.g.
+``login=10/60,search=120/60,api=1200/60,webform=10/600`` (requests per seconds), or ``off``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-LOGIN, SEARCH, API = "login", "search", "api"
-DEFAULT_RATES = {LOGIN: (10, 60), SEARCH: (120, 60), API: (1200, 60)}
+LOGIN, SEARCH, API, WEB_FORM = "login", "search", "api", "webform"
+# web-to-lead forms: submissions per client address and form (kith.sales.services.web_forms)
+DEFAULT_RATES = {LOGIN: (10, 60), SEARCH: (120, 60), API: (1200, 60), WEB_FORM: (10, 600)}
 
 
 def parse_rates(text: str) -> dict[str, tuple[int, int]]:

@@ -8,10 +8,15 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from kith.sales.services.pipelines import ensure_default_pipeline
+
+        post_migrate.connect(ensure_default_pipeline, sender=self, dispatch_uid="kith.sales.default_pipeline")
         from kith.audit import registry
         from kith.core import timeline
         from kith.sales import events
-        from kith.sales.choices import LEAD, OPPORTUNITY, PRICE_LIST, PRODUCT, QUOTE
+        from kith.sales.choices import CONSUMPTION, LEAD, OPPORTUNITY, PRICE_LIST, PRODUCT, QUOTE
         from kith.security.rules import (
             ADMINISTER,
             APPROVE,
@@ -63,8 +68,24 @@ class SalesConfig(AppConfig):
             model="sales.Quote",
             description=_("Priced offers to customers, their revisions, PDFs and sending."),
         )
+        register_object_type(
+            CONSUMPTION,
+            _("consumption"),
+            actions=(VIEW, CREATE, DELETE, EXPORT, IMPORT),
+            description=_(
+                "What customers bought, returned or used, and its statistics; seen with their customer."
+            ),
+        )
         timeline.register_kind("sales.quote", _("Quote"), icon="§", group="sales")
         timeline.register_kind("sales.opportunity", _("Opportunity"), icon="◆", group="sales")
+        from kith.sales import order_types
+
+        order_types.register()
         # every model of the app, those that later items of sales add included
         registry.audit_app("sales")
+        registry.audit_model("sales.ConsumptionLine", root="customer_id")  # listed on the customer's history
+        from kith.privacy.subject_data import register_subject_data
+        from kith.sales.selectors.consumption import SUBJECT_COLUMNS, subject_rows
+
+        register_subject_data("consumption", subject_rows, columns=SUBJECT_COLUMNS)
         events.register()

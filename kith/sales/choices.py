@@ -63,6 +63,7 @@ class ApprovalStatus(models.TextChoices):
 
 
 QUOTE = "quote"
+CONSUMPTION = "consumption"  # consumption lines and their statistics (seen with their customer)
 
 
 class QuoteStatus(models.TextChoices):

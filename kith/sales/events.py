@@ -1,4 +1,5 @@
-"""The sales events webhooks can subscribe to: products and price lists created, changed, deleted.
+"""The sales events webhooks can subscribe to: products, price lists, leads, opportunities, quotes and
+orders created, changed, deleted.
 
 They come from the audit trail (``kith.webhooks.events.on_audit``); a webhook's owner gets them when they
 may view products (price lists); the body is the record as the sales API shows it (a price list with its
@@ -65,6 +66,56 @@ def _gone(owner: Any, ref: Any) -> Any:
     return Rendered(data, ())
 
 
+# owned records: (event noun, audit model label, object type, selector module, selector, serializer)
+OWNED = (
+    ("lead", "sales.lead", "lead", "leads", "lead_for", "lead_serializers.LeadSerializer"),
+    (
+        "opportunity",
+        "sales.opportunity",
+        "opportunity",
+        "opportunities",
+        "opportunity_for",
+        "opportunity_serializers.OpportunitySerializer",
+    ),
+    ("quote", "sales.quote", "quote", "quotes", "quote_for", "quote_serializers.QuoteDetailSerializer"),
+    ("order", "sales.order", "order", "orders", "order_for", "order_serializers.OrderSerializer"),
+)
+
+
+def _owned_renderer(object_type: str, module: str, selector: str, serializer: str) -> Any:
+    """The record as the webhook's owner may see it now (None when they may not: nothing is sent)."""
+
+    def render(owner: Any, ref: Any) -> Any:
+        import importlib
+
+        from kith.webhooks.events import Rendered
+
+        find = getattr(importlib.import_module(f"kith.sales.selectors.{module}"), selector)
+        serializer_module, serializer_class = serializer.rsplit(".", 1)
+        shape = getattr(importlib.import_module(f"kith.sales.api.{serializer_module}"), serializer_class)
+        try:
+            row = find(owner, int(ref.subject_id))
+        except (Http404, PermissionDenied, ValueError):
+            return None
+        return Rendered(dict(shape(row).data))
+
+    return render
+
+
+def _owned_visible(object_type: str) -> Any:
+    def visible(owner: Any, ref: Any) -> bool:
+        return has_permission(owner, object_type, VIEW)
+
+    return visible
+
+
+def _owned_gone(owner: Any, ref: Any) -> Any:
+    """A deleted owned record: only its id (its content may have been someone's personal data)."""
+    from kith.webhooks.events import Rendered
+
+    return Rendered({"id": int(ref.subject_id)}, ())
+
+
 def register() -> None:
     from kith.audit.choices import Action
     from kith.webhooks import events
@@ -93,6 +144,25 @@ def register() -> None:
             visible=visible,
             snapshot=True,
             absorbs=updates,
+        )
+        events.on_audit(model, Action.CREATE, f"{code}.created")
+        events.on_audit(model, (Action.UPDATE, Action.RESTORE), f"{code}.updated")
+        events.on_audit(model, Action.DELETE, f"{code}.deleted")
+    owned_labels = {
+        "lead": (_("Lead created"), _("Lead changed"), _("Lead deleted")),
+        "opportunity": (_("Opportunity created"), _("Opportunity changed"), _("Opportunity deleted")),
+        "quote": (_("Quote created"), _("Quote changed"), _("Quote deleted")),
+        "order": (_("Order created"), _("Order changed"), _("Order deleted")),
+    }
+    for code, model, object_type, module, selector, serializer in OWNED:
+        created, updated, deleted = owned_labels[code]
+        render = _owned_renderer(object_type, module, selector, serializer)
+        visible = _owned_visible(object_type)
+        updates = (f"{code}.created", f"{code}.updated")
+        events.register_type(f"{code}.created", created, render=render, visible=visible)
+        events.register_type(f"{code}.updated", updated, render=render, visible=visible, folds_into=updates)
+        events.register_type(
+            f"{code}.deleted", deleted, render=_owned_gone, visible=visible, snapshot=True, absorbs=updates
         )
         events.on_audit(model, Action.CREATE, f"{code}.created")
         events.on_audit(model, (Action.UPDATE, Action.RESTORE), f"{code}.updated")

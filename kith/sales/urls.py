@@ -1,12 +1,12 @@
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from kith.sales.views import catalogue as views
+from kith.sales.views.home import sales_home
 
 app_name = "sales"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="sales:product_list"), name="home"),
+    path("", sales_home, name="home"),
     path("products/", views.product_list, name="product_list"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
@@ -28,4 +28,9 @@ urlpatterns = [
     path("leads/", include("kith.sales.lead_urls")),
     path("opportunities/", include("kith.sales.opportunity_urls")),
     path("quotes/", include("kith.sales.quote_urls")),
+    path("forecast/", include("kith.sales.forecast_urls")),
+    path("orders/", include("kith.sales.order_urls")),
+    path("contracts/", include("kith.sales.contract_urls")),
+    path("invoices/", include("kith.sales.billing_urls")),
+    path("consumption/", include("kith.sales.consumption_urls")),
 ]

@@ -50,7 +50,13 @@ AREAS: dict[str, Area] = {
         Area("access", gettext_lazy("Access control: roles, teams, access requests"), "security"),
         Area("jobs", gettext_lazy("Background jobs: progress, results and files"), "jobs"),
         Area("webhooks", gettext_lazy("Webhooks: receivers, deliveries, test events"), "webhooks"),
-        Area("sales", gettext_lazy("Sales: products, price lists, exchange rates"), "sales"),
+        Area(
+            "sales",
+            gettext_lazy(
+                "Sales: products, prices, leads, deals, quotes, orders, contracts, invoices, consumption"
+            ),
+            "sales",
+        ),
     )
 }
 _BY_APP = {a.app: a.code for a in AREAS.values()}

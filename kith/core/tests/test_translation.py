@@ -85,7 +85,7 @@ def parse_po(path: Path) -> list[Entry]:
 
 
 def placeholders(text: str) -> tuple[list[str], int, list[str]]:
-    without_named = NAMED.sub("", text)
+    without_named = NAMED.sub("", text).replace("%%", "")  # a literal percent sign is no placeholder
     return sorted(NAMED.findall(text)), len(BARE.findall(without_named)), sorted(BRACED.findall(text))
 
 

@@ -22,6 +22,7 @@ from kith.parties.selectors.follow_ups import follow_ups_due
 from kith.parties.selectors.search import CustomerFilters, customer_search
 from kith.parties.sensitive import redact_anniversaries
 from kith.parties.services.quality import quality_score
+from kith.sales.services.approvals import approvals_to_decide
 from kith.security.access_requests import requests_to_decide
 from kith.security.rules import can_administer_catalogues
 
@@ -60,6 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "mine_only": owner_id is not None,
         "days": HOME_DAYS,
         "pending_access_requests": list(requests_to_decide(request.user)[:5]),
+        "pending_deal_approvals": list(approvals_to_decide(request.user)[:5]),
         "quality_score": quality_score(request.user) if can_administer_catalogues(request.user) else None,
     }
     return render(request, "parties/home.html", context)

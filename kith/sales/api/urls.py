@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from kith.sales.api import lead_urls, opportunity_urls, quote_urls, views
+from kith.sales.api import (
+    consumption_urls,
+    forecast_urls,
+    lead_urls,
+    opportunity_urls,
+    order_urls,
+    quote_urls,
+    views,
+)
 
 app_name = "sales-api"
 
@@ -16,4 +24,11 @@ urlpatterns = [
     path("exchange-rates/<int:pk>/", views.ExchangeRateDetailView.as_view(), name="exchange-rate"),
 ]
 
-urlpatterns += lead_urls.urlpatterns + opportunity_urls.urlpatterns + quote_urls.urlpatterns
+urlpatterns += (
+    lead_urls.urlpatterns
+    + opportunity_urls.urlpatterns
+    + quote_urls.urlpatterns
+    + forecast_urls.urlpatterns
+    + order_urls.urlpatterns
+    + consumption_urls.urlpatterns
+)

@@ -6,112 +6,224 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('parties', '0007_data_quality'),
+        ("parties", "0007_data_quality"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('from_currency', models.CharField(max_length=3, verbose_name='from currency')),
-                ('to_currency', models.CharField(max_length=3, verbose_name='to currency')),
-                ('rate', models.DecimalField(decimal_places=8, max_digits=18, verbose_name='rate')),
-                ('date', models.DateField(verbose_name='date')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("from_currency", models.CharField(max_length=3, verbose_name="from currency")),
+                ("to_currency", models.CharField(max_length=3, verbose_name="to currency")),
+                ("rate", models.DecimalField(decimal_places=8, max_digits=18, verbose_name="rate")),
+                ("date", models.DateField(verbose_name="date")),
             ],
             options={
-                'verbose_name': 'exchange rate',
-                'verbose_name_plural': 'exchange rates',
-                'ordering': ('-date', 'from_currency', 'to_currency'),
-                'indexes': [models.Index(fields=['from_currency', 'to_currency', '-date'], name='sales_rate_lookup_idx')],
-                'constraints': [models.UniqueConstraint(fields=('from_currency', 'to_currency', 'date'), name='sales_exchangerate_unique'), models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='sales_exchangerate_rate_gt_0')],
+                "verbose_name": "exchange rate",
+                "verbose_name_plural": "exchange rates",
+                "ordering": ("-date", "from_currency", "to_currency"),
+                "indexes": [
+                    models.Index(
+                        fields=["from_currency", "to_currency", "-date"], name="sales_rate_lookup_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("from_currency", "to_currency", "date"), name="sales_exchangerate_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rate__gt", 0)), name="sales_exchangerate_rate_gt_0"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PriceList',
+            name="PriceList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid to')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('customer_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='price_lists', to='parties.category', verbose_name='customer group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid to")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "customer_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="price_lists",
+                        to="parties.category",
+                        verbose_name="customer group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'price list',
-                'verbose_name_plural': 'price lists',
-                'ordering': ('name', 'id'),
+                "verbose_name": "price list",
+                "verbose_name_plural": "price lists",
+                "ordering": ("name", "id"),
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('sku', models.CharField(max_length=64, verbose_name='SKU')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('model', models.CharField(blank=True, max_length=100, verbose_name='model')),
-                ('unit', models.CharField(default='pcs', help_text='e.g. pcs, hour, GB, month', max_length=30, verbose_name='unit')),
-                ('category', models.CharField(blank=True, max_length=100, verbose_name='category')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('list_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='list price')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('tax_rate', models.DecimalField(decimal_places=2, default=0, help_text='Percent, 0 to 100.', max_digits=5, verbose_name='tax rate (%)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("sku", models.CharField(max_length=64, verbose_name="SKU")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("model", models.CharField(blank=True, max_length=100, verbose_name="model")),
+                (
+                    "unit",
+                    models.CharField(
+                        default="pcs",
+                        help_text="e.g. pcs, hour, GB, month",
+                        max_length=30,
+                        verbose_name="unit",
+                    ),
+                ),
+                ("category", models.CharField(blank=True, max_length=100, verbose_name="category")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "list_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="list price"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "tax_rate",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        help_text="Percent, 0 to 100.",
+                        max_digits=5,
+                        verbose_name="tax rate (%)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ('sku', 'id'),
-                'indexes': [models.Index(fields=['name'], name='sales_product_name_idx'), models.Index(fields=['category', 'sku'], name='sales_product_category_idx')],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Upper('sku'), name='sales_product_sku_ci_unique'), models.CheckConstraint(condition=models.Q(('list_price__gte', 0)), name='sales_product_price_gte_0'), models.CheckConstraint(condition=models.Q(('tax_rate__gte', 0), ('tax_rate__lte', 100)), name='sales_product_tax_rate_range')],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ("sku", "id"),
+                "indexes": [
+                    models.Index(fields=["name"], name="sales_product_name_idx"),
+                    models.Index(fields=["category", "sku"], name="sales_product_category_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Upper("sku"), name="sales_product_sku_ci_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("list_price__gte", 0)), name="sales_product_price_gte_0"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("tax_rate__gte", 0), ("tax_rate__lte", 100)),
+                        name="sales_product_tax_rate_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PriceListItem',
+            name="PriceListItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='unit price')),
-                ('min_quantity', models.DecimalField(decimal_places=3, default=1, max_digits=14, verbose_name='from quantity')),
-                ('price_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sales.pricelist', verbose_name='price list')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='price_list_items', to='sales.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="unit price"),
+                ),
+                (
+                    "min_quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=14, verbose_name="from quantity"
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="sales.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="price_list_items",
+                        to="sales.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'price list item',
-                'verbose_name_plural': 'price list items',
-                'ordering': ('price_list', 'product', 'min_quantity'),
+                "verbose_name": "price list item",
+                "verbose_name_plural": "price list items",
+                "ordering": ("price_list", "product", "min_quantity"),
             },
         ),
         migrations.AddConstraint(
-            model_name='pricelist',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_from__isnull', True), ('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='sales_pricelist_valid_range'),
+            model_name="pricelist",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_from__isnull", True),
+                    ("valid_to__isnull", True),
+                    ("valid_to__gte", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="sales_pricelist_valid_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='pricelistitem',
-            index=models.Index(fields=['product', 'price_list'], name='sales_item_product_idx'),
+            model_name="pricelistitem",
+            index=models.Index(fields=["product", "price_list"], name="sales_item_product_idx"),
         ),
         migrations.AddConstraint(
-            model_name='pricelistitem',
-            constraint=models.UniqueConstraint(fields=('price_list', 'product', 'min_quantity'), name='sales_pricelistitem_unique'),
+            model_name="pricelistitem",
+            constraint=models.UniqueConstraint(
+                fields=("price_list", "product", "min_quantity"), name="sales_pricelistitem_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pricelistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='sales_pricelistitem_price_gte_0'),
+            model_name="pricelistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="sales_pricelistitem_price_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pricelistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('min_quantity__gt', 0)), name='sales_pricelistitem_qty_gt_0'),
+            model_name="pricelistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("min_quantity__gt", 0)), name="sales_pricelistitem_qty_gt_0"
+            ),
         ),
     ]

@@ -2,9 +2,9 @@
 installation gets them when ``ensure_builtin_roles`` creates the roles after ``migrate``). Only adds:
 a permission an administrator took away before is not restored later, as this runs once."""
 
-import secrets
-
 from django.db import migrations
+
+from kith.security.role_grants import grant_to_builtin_roles
 
 DEFAULTS = {
     "sales_manager": [
@@ -17,19 +17,7 @@ DEFAULTS = {
 }
 
 
-def add_permissions(apps, schema_editor):  # type: ignore[no-untyped-def]
-    role_model = apps.get_model("security", "Role")
-    changed = False
-    for role in role_model.objects.filter(code__in=list(DEFAULTS)):
-        held = list(role.permissions or [])
-        missing = [p for p in DEFAULTS[role.code] if p not in held]
-        if missing:
-            role.permissions = sorted(set(held) | set(missing))
-            role.save(update_fields=["permissions"])
-            changed = True
-    if changed:  # what users hold is cached per security generation: move it on
-        generation = apps.get_model("security", "Generation")
-        generation.objects.update_or_create(pk=1, defaults={"value": secrets.randbits(62)})
+add_permissions = grant_to_builtin_roles(DEFAULTS)
 
 
 class Migration(migrations.Migration):

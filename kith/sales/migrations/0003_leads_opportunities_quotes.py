@@ -7,410 +7,1037 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0008_importchange_added'),
-        ('sales', '0002_builtin_role_permissions'),
+        ("parties", "0008_importchange_added"),
+        ("sales", "0002_builtin_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pipeline',
+            name="Pipeline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'pipeline',
-                'verbose_name_plural': 'pipelines',
-                'ordering': ('-is_default', 'name', 'id'),
+                "verbose_name": "pipeline",
+                "verbose_name_plural": "pipelines",
+                "ordering": ("-is_default", "name", "id"),
             },
         ),
         migrations.CreateModel(
-            name='QuoteNumberSequence',
+            name="QuoteNumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last", models.PositiveBigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CloseReason',
+            name="CloseReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('kind', models.CharField(choices=[('open', 'open'), ('won', 'won'), ('lost', 'lost')], max_length=4, verbose_name='for')),
-                ('name', models.CharField(max_length=100, verbose_name='reason')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("open", "open"), ("won", "won"), ("lost", "lost")],
+                        max_length=4,
+                        verbose_name="for",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="reason")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'close reason',
-                'verbose_name_plural': 'close reasons',
-                'ordering': ('kind', 'name', 'id'),
-                'constraints': [models.UniqueConstraint(fields=('kind', 'name'), name='sales_closereason_unique')],
+                "verbose_name": "close reason",
+                "verbose_name_plural": "close reasons",
+                "ordering": ("kind", "name", "id"),
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "name"), name="sales_closereason_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('given_name', models.CharField(blank=True, max_length=100, verbose_name='given name')),
-                ('family_name', models.CharField(blank=True, max_length=100, verbose_name='family name')),
-                ('company', models.CharField(blank=True, max_length=200, verbose_name='company')),
-                ('title', models.CharField(blank=True, max_length=100, verbose_name='job title')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone (E.164)')),
-                ('phone_raw', models.CharField(blank=True, max_length=40, verbose_name='phone as given')),
-                ('territory', models.CharField(blank=True, max_length=50, verbose_name='territory')),
-                ('source', models.CharField(choices=[('manual', 'entered by hand'), ('web_form', 'web form'), ('api', 'API'), ('import', 'import'), ('referral', 'referral'), ('event', 'event'), ('phone', 'phone call'), ('other', 'other')], default='manual', max_length=12, verbose_name='source')),
-                ('status', models.CharField(choices=[('new', 'new'), ('contacted', 'contacted'), ('qualified', 'qualified'), ('unqualified', 'not qualified'), ('converted', 'converted')], default='new', max_length=12, verbose_name='status')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('estimated_value', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='estimated value')),
-                ('currency', models.CharField(blank=True, max_length=3, verbose_name='currency')),
-                ('disqualified_reason', models.CharField(blank=True, max_length=300, verbose_name='why not qualified')),
-                ('converted_at', models.DateTimeField(blank=True, null=True, verbose_name='converted')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='parties.category', verbose_name='category')),
-                ('converted_customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.customer')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_leads', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("given_name", models.CharField(blank=True, max_length=100, verbose_name="given name")),
+                ("family_name", models.CharField(blank=True, max_length=100, verbose_name="family name")),
+                ("company", models.CharField(blank=True, max_length=200, verbose_name="company")),
+                ("title", models.CharField(blank=True, max_length=100, verbose_name="job title")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone (E.164)")),
+                ("phone_raw", models.CharField(blank=True, max_length=40, verbose_name="phone as given")),
+                ("territory", models.CharField(blank=True, max_length=50, verbose_name="territory")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "entered by hand"),
+                            ("web_form", "web form"),
+                            ("api", "API"),
+                            ("import", "import"),
+                            ("referral", "referral"),
+                            ("event", "event"),
+                            ("phone", "phone call"),
+                            ("other", "other"),
+                        ],
+                        default="manual",
+                        max_length=12,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "new"),
+                            ("contacted", "contacted"),
+                            ("qualified", "qualified"),
+                            ("unqualified", "not qualified"),
+                            ("converted", "converted"),
+                        ],
+                        default="new",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "estimated_value",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="estimated value"
+                    ),
+                ),
+                ("currency", models.CharField(blank=True, max_length=3, verbose_name="currency")),
+                (
+                    "disqualified_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="why not qualified"),
+                ),
+                ("converted_at", models.DateTimeField(blank=True, null=True, verbose_name="converted")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="parties.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "converted_customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.customer",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_leads",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead',
-                'verbose_name_plural': 'leads',
-                'ordering': ('-created_at', '-id'),
+                "verbose_name": "lead",
+                "verbose_name_plural": "leads",
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='LeadAssignmentRule',
+            name="LeadAssignmentRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('territory', models.CharField(blank=True, help_text='Matches a lead of this territory (any case).', max_length=50, verbose_name='territory')),
-                ('source', models.CharField(blank=True, choices=[('manual', 'entered by hand'), ('web_form', 'web form'), ('api', 'API'), ('import', 'import'), ('referral', 'referral'), ('event', 'event'), ('phone', 'phone call'), ('other', 'other')], max_length=12, verbose_name='source')),
-                ('method', models.CharField(choices=[('round_robin', 'in turn (round robin)'), ('first', 'always the first user')], default='round_robin', max_length=12, verbose_name='method')),
-                ('last_user_id', models.BigIntegerField(blank=True, editable=False, null=True)),
-                ('category', models.ForeignKey(blank=True, help_text='Matches a lead in this category or one below it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.category', verbose_name='category')),
-                ('users', models.ManyToManyField(related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='users')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "territory",
+                    models.CharField(
+                        blank=True,
+                        help_text="Matches a lead of this territory (any case).",
+                        max_length=50,
+                        verbose_name="territory",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("manual", "entered by hand"),
+                            ("web_form", "web form"),
+                            ("api", "API"),
+                            ("import", "import"),
+                            ("referral", "referral"),
+                            ("event", "event"),
+                            ("phone", "phone call"),
+                            ("other", "other"),
+                        ],
+                        max_length=12,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("round_robin", "in turn (round robin)"),
+                            ("first", "always the first user"),
+                        ],
+                        default="round_robin",
+                        max_length=12,
+                        verbose_name="method",
+                    ),
+                ),
+                ("last_user_id", models.BigIntegerField(blank=True, editable=False, null=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Matches a lead in this category or one below it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "users",
+                    models.ManyToManyField(
+                        related_name="+", to=settings.AUTH_USER_MODEL, verbose_name="users"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead assignment rule',
-                'verbose_name_plural': 'lead assignment rules',
-                'ordering': ('position', 'id'),
+                "verbose_name": "lead assignment rule",
+                "verbose_name_plural": "lead assignment rules",
+                "ordering": ("position", "id"),
             },
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('status', models.CharField(choices=[('open', 'open'), ('won', 'won'), ('lost', 'lost')], default='open', max_length=4, verbose_name='status')),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='discount (%)')),
-                ('probability', models.PositiveSmallIntegerField(default=10, verbose_name='probability (%)')),
-                ('expected_close_date', models.DateField(blank=True, null=True, verbose_name='expected close')),
-                ('next_step', models.CharField(blank=True, max_length=200, verbose_name='next step')),
-                ('competitors', models.CharField(blank=True, max_length=300, verbose_name='competitors')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('close_note', models.CharField(blank=True, max_length=300, verbose_name='closing note')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('stage_entered_at', models.DateTimeField(blank=True, null=True, verbose_name='in stage since')),
-                ('close_reason', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.closereason', verbose_name='reason')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='parties.customer', verbose_name='customer')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='opportunities', to='sales.lead')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_opportunities', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.pipeline', verbose_name='pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("won", "won"), ("lost", "lost")],
+                        default="open",
+                        max_length=4,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name="amount"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="discount (%)"
+                    ),
+                ),
+                ("probability", models.PositiveSmallIntegerField(default=10, verbose_name="probability (%)")),
+                (
+                    "expected_close_date",
+                    models.DateField(blank=True, null=True, verbose_name="expected close"),
+                ),
+                ("next_step", models.CharField(blank=True, max_length=200, verbose_name="next step")),
+                ("competitors", models.CharField(blank=True, max_length=300, verbose_name="competitors")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("close_note", models.CharField(blank=True, max_length=300, verbose_name="closing note")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "stage_entered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="in stage since"),
+                ),
+                (
+                    "close_reason",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.closereason",
+                        verbose_name="reason",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="parties.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="opportunities",
+                        to="sales.lead",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_opportunities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.pipeline",
+                        verbose_name="pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opportunity',
-                'verbose_name_plural': 'opportunities',
-                'ordering': ('-created_at', '-id'),
+                "verbose_name": "opportunity",
+                "verbose_name_plural": "opportunities",
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.AddField(
-            model_name='lead',
-            name='converted_opportunity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sales.opportunity'),
+            model_name="lead",
+            name="converted_opportunity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="sales.opportunity",
+            ),
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('number', models.CharField(max_length=30, verbose_name='number')),
-                ('revision', models.PositiveIntegerField(default=1, verbose_name='revision')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('sent', 'sent'), ('accepted', 'accepted'), ('rejected', 'rejected'), ('superseded', 'replaced by a newer revision'), ('expired', 'expired')], default='draft', max_length=12, verbose_name='status')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('subtotal', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='subtotal')),
-                ('discount_total', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='discount')),
-                ('tax_total', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='total')),
-                ('terms', models.TextField(blank=True, verbose_name='terms and notes')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('sent_to', models.CharField(blank=True, max_length=254, verbose_name='sent to')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted or rejected')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='parties.customer', verbose_name='customer')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='sales.opportunity', verbose_name='opportunity')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_quotes', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('price_list', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sales.pricelist', verbose_name='price list')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("number", models.CharField(max_length=30, verbose_name="number")),
+                ("revision", models.PositiveIntegerField(default=1, verbose_name="revision")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "draft"),
+                            ("sent", "sent"),
+                            ("accepted", "accepted"),
+                            ("rejected", "rejected"),
+                            ("superseded", "replaced by a newer revision"),
+                            ("expired", "expired"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="valid until")),
+                (
+                    "subtotal",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="subtotal"),
+                ),
+                (
+                    "discount_total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="discount"),
+                ),
+                (
+                    "tax_total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="tax"),
+                ),
+                (
+                    "total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="total"),
+                ),
+                ("terms", models.TextField(blank=True, verbose_name="terms and notes")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                ("sent_to", models.CharField(blank=True, max_length=254, verbose_name="sent to")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="accepted or rejected"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="parties.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="sales.opportunity",
+                        verbose_name="opportunity",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_quotes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sales.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote',
-                'verbose_name_plural': 'quotes',
-                'ordering': ('-created_at', '-id'),
+                "verbose_name": "quote",
+                "verbose_name_plural": "quotes",
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='QuoteLine',
+            name="QuoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity')),
-                ('unit', models.CharField(blank=True, max_length=30, verbose_name='unit')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='unit price')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='discount (%)')),
-                ('tax_rate', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='tax rate (%)')),
-                ('net', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='net')),
-                ('tax', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='total')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.product', verbose_name='product')),
-                ('quote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.quote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("description", models.CharField(max_length=300, verbose_name="description")),
+                ("quantity", models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity")),
+                ("unit", models.CharField(blank=True, max_length=30, verbose_name="unit")),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="unit price"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="discount (%)"
+                    ),
+                ),
+                (
+                    "tax_rate",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="tax rate (%)"
+                    ),
+                ),
+                ("net", models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="net")),
+                ("tax", models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="tax")),
+                (
+                    "total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name="total"),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="sales.quote"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote line',
-                'verbose_name_plural': 'quote lines',
-                'ordering': ('quote', 'position', 'id'),
+                "verbose_name": "quote line",
+                "verbose_name_plural": "quote lines",
+                "ordering": ("quote", "position", "id"),
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('probability', models.PositiveSmallIntegerField(default=10, verbose_name='probability (%)')),
-                ('kind', models.CharField(choices=[('open', 'open'), ('won', 'won'), ('lost', 'lost')], default='open', max_length=4, verbose_name='kind')),
-                ('requires_approval', models.BooleanField(default=False, verbose_name='needs a granted approval')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='sales.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("probability", models.PositiveSmallIntegerField(default=10, verbose_name="probability (%)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("open", "open"), ("won", "won"), ("lost", "lost")],
+                        default="open",
+                        max_length=4,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "requires_approval",
+                    models.BooleanField(default=False, verbose_name="needs a granted approval"),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="sales.pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage',
-                'verbose_name_plural': 'stages',
-                'ordering': ('pipeline', 'position', 'id'),
+                "verbose_name": "stage",
+                "verbose_name_plural": "stages",
+                "ordering": ("pipeline", "position", "id"),
             },
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.stage', verbose_name='stage'),
+            model_name="opportunity",
+            name="stage",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sales.stage",
+                verbose_name="stage",
+            ),
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('changed_at', models.DateTimeField()),
-                ('seconds_in_previous', models.BigIntegerField(blank=True, null=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_stage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sales.stage')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='sales.opportunity')),
-                ('to_stage', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sales.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("seconds_in_previous", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sales.stage",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_changes",
+                        to="sales.opportunity",
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sales.stage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('changed_at', 'id'),
+                "ordering": ("changed_at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='WebForm',
+            name="WebForm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('key', models.CharField(default=kith.sales.models.leads._form_key, editable=False, max_length=40, unique=True)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('title', models.CharField(blank=True, max_length=200, verbose_name='heading')),
-                ('thank_you', models.CharField(blank=True, max_length=300, verbose_name='thank-you message')),
-                ('redirect_url', models.URLField(blank=True, verbose_name='redirect after submit')),
-                ('allowed_origins', models.TextField(blank=True, help_text='One origin per line, e.g. https://www.example.com.', verbose_name='allowed sites')),
-                ('submissions', models.PositiveIntegerField(default=0, editable=False, verbose_name='leads received')),
-                ('rejected', models.PositiveIntegerField(default=0, editable=False, verbose_name='submissions refused as spam')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.category', verbose_name='category of its leads')),
-                ('owner', models.ForeignKey(blank=True, help_text='Empty: the assignment rules decide.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner of its leads')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "key",
+                    models.CharField(
+                        default=kith.sales.models.leads._form_key, editable=False, max_length=40, unique=True
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("title", models.CharField(blank=True, max_length=200, verbose_name="heading")),
+                ("thank_you", models.CharField(blank=True, max_length=300, verbose_name="thank-you message")),
+                ("redirect_url", models.URLField(blank=True, verbose_name="redirect after submit")),
+                (
+                    "allowed_origins",
+                    models.TextField(
+                        blank=True,
+                        help_text="One origin per line, e.g. https://www.example.com.",
+                        verbose_name="allowed sites",
+                    ),
+                ),
+                (
+                    "submissions",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="leads received"),
+                ),
+                (
+                    "rejected",
+                    models.PositiveIntegerField(
+                        default=0, editable=False, verbose_name="submissions refused as spam"
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.category",
+                        verbose_name="category of its leads",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the assignment rules decide.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner of its leads",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'web-to-lead form',
-                'verbose_name_plural': 'web-to-lead forms',
-                'ordering': ('name', 'id'),
+                "verbose_name": "web-to-lead form",
+                "verbose_name_plural": "web-to-lead forms",
+                "ordering": ("name", "id"),
             },
         ),
         migrations.AddField(
-            model_name='lead',
-            name='web_form',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='sales.webform'),
+            model_name="lead",
+            name="web_form",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="leads",
+                to="sales.webform",
+            ),
         ),
         migrations.CreateModel(
-            name='FollowUpTask',
+            name="FollowUpTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('title', models.CharField(max_length=200, verbose_name='what')),
-                ('due_date', models.DateField(verbose_name='due')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sales_tasks', to=settings.AUTH_USER_MODEL, verbose_name='who')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='sales.lead')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='sales.opportunity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="version")),
+                ("title", models.CharField(max_length=200, verbose_name="what")),
+                ("due_date", models.DateField(verbose_name="due")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sales_tasks",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="sales.lead",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="sales.opportunity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up task',
-                'verbose_name_plural': 'follow-up tasks',
-                'ordering': ('due_date', 'id'),
-                'indexes': [models.Index(fields=['assignee', 'done_at', 'due_date'], name='sales_task_todo_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('lead__isnull', False), ('opportunity__isnull', True)), models.Q(('lead__isnull', True), ('opportunity__isnull', False)), _connector='OR'), name='sales_task_one_subject')],
+                "verbose_name": "follow-up task",
+                "verbose_name_plural": "follow-up tasks",
+                "ordering": ("due_date", "id"),
+                "indexes": [
+                    models.Index(fields=["assignee", "done_at", "due_date"], name="sales_task_todo_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("lead__isnull", False), ("opportunity__isnull", True)),
+                            models.Q(("lead__isnull", True), ("opportunity__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="sales_task_one_subject",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('status', models.CharField(choices=[('pending', 'waiting'), ('approved', 'approved'), ('rejected', 'rejected'), ('withdrawn', 'withdrawn'), ('superseded', 'no longer valid')], default='pending', max_length=10, verbose_name='status')),
-                ('reasons', models.CharField(max_length=300, verbose_name='why it is needed')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('discount_percent', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='discount (%)')),
-                ('request_comment', models.CharField(blank=True, max_length=500, verbose_name='comment')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
-                ('decision_comment', models.CharField(blank=True, max_length=500, verbose_name='decision comment')),
-                ('approver', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sales_approvals_to_decide', to=settings.AUTH_USER_MODEL, verbose_name='approver')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='sales.opportunity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting"),
+                            ("approved", "approved"),
+                            ("rejected", "rejected"),
+                            ("withdrawn", "withdrawn"),
+                            ("superseded", "no longer valid"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("reasons", models.CharField(max_length=300, verbose_name="why it is needed")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="amount")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "discount_percent",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="discount (%)"),
+                ),
+                ("request_comment", models.CharField(blank=True, max_length=500, verbose_name="comment")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided")),
+                (
+                    "decision_comment",
+                    models.CharField(blank=True, max_length=500, verbose_name="decision comment"),
+                ),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sales_approvals_to_decide",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approver",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="sales.opportunity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'approval',
-                'verbose_name_plural': 'approvals',
-                'ordering': ('-created_at', '-id'),
-                'indexes': [models.Index(fields=['approver', 'status'], name='sales_approval_todo_idx'), models.Index(fields=['opportunity', '-created_at'], name='sales_approval_opp_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('opportunity',), name='sales_approval_one_pending')],
+                "verbose_name": "approval",
+                "verbose_name_plural": "approvals",
+                "ordering": ("-created_at", "-id"),
+                "indexes": [
+                    models.Index(fields=["approver", "status"], name="sales_approval_todo_idx"),
+                    models.Index(fields=["opportunity", "-created_at"], name="sales_approval_opp_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("opportunity",),
+                        name="sales_approval_one_pending",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['customer', '-created_at'], name='sales_quote_customer_idx'),
+            model_name="quote",
+            index=models.Index(fields=["customer", "-created_at"], name="sales_quote_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['opportunity', '-revision'], name='sales_quote_opp_idx'),
+            model_name="quote",
+            index=models.Index(fields=["opportunity", "-revision"], name="sales_quote_opp_idx"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['owner', 'status'], name='sales_quote_owner_idx'),
+            model_name="quote",
+            index=models.Index(fields=["owner", "status"], name="sales_quote_owner_idx"),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.UniqueConstraint(fields=('number', 'revision'), name='sales_quote_number_revision'),
+            model_name="quote",
+            constraint=models.UniqueConstraint(
+                fields=("number", "revision"), name="sales_quote_number_revision"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='sales_quoteline_quantity_gt_0'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="sales_quoteline_quantity_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='sales_quoteline_price_gte_0'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="sales_quoteline_price_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_percent__gte', 0), ('discount_percent__lte', 100)), name='sales_quoteline_discount_range'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount_percent__gte", 0), ("discount_percent__lte", 100)),
+                name="sales_quoteline_discount_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('pipeline', 'name'), name='sales_stage_name_unique'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(fields=("pipeline", "name"), name="sales_stage_name_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__gte', 0), ('probability__lte', 100)), name='sales_stage_probability'),
+            model_name="stage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("probability__gte", 0), ("probability__lte", 100)),
+                name="sales_stage_probability",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['pipeline', 'status', 'stage', '-amount', 'id'], name='sales_opp_board_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["pipeline", "status", "stage", "-amount", "id"], name="sales_opp_board_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['owner', 'status', 'pipeline'], name='sales_opp_owner_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["owner", "status", "pipeline"], name="sales_opp_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['customer', '-created_at'], name='sales_opp_customer_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["customer", "-created_at"], name="sales_opp_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['status', 'expected_close_date'], name='sales_opp_close_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["status", "expected_close_date"], name="sales_opp_close_idx"),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='sales_opportunity_amount_gte_0'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="sales_opportunity_amount_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_percent__gte', 0), ('discount_percent__lte', 100)), name='sales_opportunity_discount_range'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount_percent__gte", 0), ("discount_percent__lte", 100)),
+                name="sales_opportunity_discount_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__gte', 0), ('probability__lte', 100)), name='sales_opportunity_probability'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("probability__gte", 0), ("probability__lte", 100)),
+                name="sales_opportunity_probability",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['opportunity', 'changed_at'], name='sales_stagechange_opp_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["opportunity", "changed_at"], name="sales_stagechange_opp_idx"),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['to_stage', 'changed_at'], name='sales_stagechange_to_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["to_stage", "changed_at"], name="sales_stagechange_to_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'status', '-id'], name='sales_lead_owner_idx'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "status", "-id"], name="sales_lead_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['status', '-id'], name='sales_lead_status_idx'),
+            model_name="lead",
+            index=models.Index(fields=["status", "-id"], name="sales_lead_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['email'], name='sales_lead_email_idx'),
+            model_name="lead",
+            index=models.Index(fields=["email"], name="sales_lead_email_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['phone'], name='sales_lead_phone_idx'),
+            model_name="lead",
+            index=models.Index(fields=["phone"], name="sales_lead_phone_idx"),
         ),
     ]

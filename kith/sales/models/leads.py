@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kith.core.models import TimestampedModel, VersionedModel
 from kith.sales.choices import AssignmentMethod, LeadSource, LeadStatus
@@ -90,7 +91,7 @@ class LeadAssignmentRule(TimestampedModel, VersionedModel):
     always the first."""
 
     name = models.CharField(_("name"), max_length=100)
-    position = models.PositiveIntegerField(_("order"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     territory = models.CharField(
         _("territory"), max_length=50, blank=True, help_text=_("Matches a lead of this territory (any case).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kith.core.models import TimestampedModel, VersionedModel
 from kith.sales.choices import ApprovalStatus, OpportunityStatus, StageKind
@@ -32,7 +33,7 @@ class Stage(TimestampedModel):
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
-    position = models.PositiveIntegerField(_("order"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
     probability = models.PositiveSmallIntegerField(_("probability (%)"), default=10)
     kind = models.CharField(_("kind"), max_length=4, choices=StageKind.choices, default=StageKind.OPEN)
     requires_approval = models.BooleanField(_("needs a granted approval"), default=False)
@@ -138,6 +139,8 @@ class Opportunity(TimestampedModel, VersionedModel):
             models.Index(fields=["owner", "status", "pipeline"], name="sales_opp_owner_idx"),
             models.Index(fields=["customer", "-created_at"], name="sales_opp_customer_idx"),
             models.Index(fields=["status", "expected_close_date"], name="sales_opp_close_idx"),
+            # won and lost in a period (forecast, leaderboard)
+            models.Index(fields=["status", "closed_at"], name="sales_opp_closed_idx"),
         ]
 
     def __str__(self) -> str:

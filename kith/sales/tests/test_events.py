@@ -61,3 +61,31 @@ def test_changes_are_events_for_owners_who_may_view_them(admin_user):
         shown is not None and shown.object["name"] == "SIM (nano)" and shown.object["list_price"] == "10.00"
     )
     assert events.event_type("product.created").render(blind, ref) is None
+
+
+def test_owned_sales_records_are_events_for_owners_who_may_see_that_record(admin_user):
+    from kith.sales.tests.opportunity_factories import opportunity
+
+    boss = make_user("boss", "sales_manager")
+    rep = make_user("rep", "sales_rep", manager=boss)
+    peer = make_user("peer", "sales_rep", manager=boss)
+    url = "http://127.0.0.1:9/hooks"
+    for owner in (boss, peer):
+        webhooks.webhook_create(
+            actor=admin_user,
+            data={"name": owner.username, "url": url, "event_types": ["opportunity.created"], "owner": owner},
+        )
+    deal = opportunity(actor=rep, owner=rep)
+    rows = list(WebhookDelivery.objects.values_list("webhook__name", "event_type", "subject_id"))
+    # both owners hold opportunity.view, so both deliveries are written; the body decides at sending
+    assert sorted(rows) == [
+        ("boss", "opportunity.created", str(deal.pk)),
+        ("peer", "opportunity.created", str(deal.pk)),
+    ]
+    ref = events.EventRef("opportunity.created", "sales.opportunity", str(deal.pk))
+    shown = events.event_type("opportunity.created").render(boss, ref)
+    assert shown is not None and shown.object["id"] == deal.pk and shown.object["name"] == deal.name
+    assert events.event_type("opportunity.created").render(peer, ref) is None  # a peer's deal: nothing sent
+    assert {f"{n}.{v}" for n in ("lead", "quote", "order") for v in ("created", "updated", "deleted")} <= {
+        t.code for t in events.event_types()
+    }

@@ -170,9 +170,16 @@ def test_list_pages_cost_the_same_for_more_rows(signed_in):
     assert [_queries(signed_in, url) for url in urls] == few
 
 
-def test_the_sales_address_leads_to_the_products(client, django_user_model):
+def test_the_sales_address_leads_to_the_deals_or_the_products(client, django_user_model):
+    from kith.security.models import Role
+
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "a-long-Passw0rd!")
     client.force_login(admin)
+    response = client.get("/sales/")
+    assert response.status_code == 302 and response["Location"] == "/sales/opportunities/board/"
+    Role.objects.create(code="catalogue-only", name="Catalogue only", permissions=["product.view"])
+    clerk = make_user("clerk", "catalogue-only")
+    client.force_login(clerk)
     response = client.get("/sales/")
     assert response.status_code == 302 and response["Location"] == "/sales/products/"
 

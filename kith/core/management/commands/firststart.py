@@ -40,6 +40,9 @@ class Command(BaseCommand):
 
         add_demo_duplicates(seed=seed)  # so the duplicates report has something to show
         scan_changed()
+        from kith.sales.demo import load_sales_demo
+
+        load_sales_demo(seed=seed)  # products, leads, opportunities and quotes to try the sales pages on
         line = "=" * 64
         self.stdout.write(
             self.style.SUCCESS(

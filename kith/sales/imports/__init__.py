@@ -1,0 +1,1 @@
+"""Importers of transaction files into sales records (customers, products, consumption lines)."""
