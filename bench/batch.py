@@ -240,6 +240,7 @@ def duplicate_pages(web: Client, api: Client, engine: str, n: int, open_pairs: i
 
 
 BOARD_P95 = 150.0  # ms, the kanban board with 10,000 open opportunities (issue 5)
+STATS_ONE_P95, STATS_GROUP_P95 = 50.0, 300.0  # ms, consumption statistics: one customer, 10,000 over a year
 
 
 def sales_pages(server: Any, engine: str, n: int, data: dict[str, Any]) -> list[Result]:
@@ -257,6 +258,42 @@ def sales_pages(server: Any, engine: str, n: int, data: dict[str, Any]) -> list[
             f"a middle manager: {data.get('middle_open', 0):,} open deals in reach",
         ),
     ]
+    consumption = data.get("consumption") or {}
+    for name, target, paths, note in (
+        (
+            "consumption stats, one customer",
+            STATS_ONE_P95,
+            consumption.get("customer_paths") or [],
+            f"{consumption.get('heavy_lines', 0)} lines each, a year by month",
+        ),
+        (
+            "consumption stats, 10,000 customers",
+            STATS_GROUP_P95,
+            [consumption["group_path"]] if consumption.get("group_path") else [],
+            "a tag on 10,000 customers spread over the ids, a year by month",
+        ),
+    ):
+        result = Result(engine, name, "sales", f"p95 <= {target:g} ms")
+        result.notes.append(f"{consumption.get('lines', 0):,} consumption lines; {note}")
+        if not paths:
+            result.status = "missing"
+            result.notes.append("no statistics page (sales:consumption_stats) or no lines in this build")
+            results.append(result)
+            _line(result)
+            continue
+        client = Client(server.host, server.port)
+        try:
+            client.login(BENCH_USERNAME, BENCH_PASSWORD)
+            calls = [Call("GET", paths[i % len(paths)], accept="text/html") for i in range(n)]
+            series(client, result, calls, warmup=calls[:WARMUP])
+            judge(result, max_p95=target)
+        except BenchError as exc:
+            result.status = "error"
+            result.notes.append(str(exc))
+        finally:
+            client.close()
+        _line(result)
+        results.append(result)
     for label, username, note in who:
         result = Result(engine, f"opportunity board as {label}", "sales", f"p95 <= {BOARD_P95:g} ms")
         result.notes.append(note)

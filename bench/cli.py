@@ -53,6 +53,7 @@ GROUPS = ("http", "import", "export", "duplicates", "sales")
 AUDIT_OVERHEAD = 1.2  # create/update p95 with audit entries at most this multiple of the p95 without
 BUSY_ENTRIES = 50  # timeline entries of the customers whose page is measured
 SALES_OPEN = 10_000  # open opportunities on the board
+SALES_LINES = 10_000_000  # consumption lines for the statistics
 BUSY_CUSTOMERS = 200 + WARMUP  # 10 for the warm-up, 200 measured once each
 
 
@@ -262,9 +263,16 @@ def run_engine(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     sales: dict[str, Any] = {}
     if "sales" in groups:
         print("  sales data (open opportunities on the default pipeline):", flush=True)
-        sales = workload(engine, "sales", "sales data", "--open", str(SALES_OPEN))
+        sales = workload(
+            engine, "sales", "sales data", "--open", str(SALES_OPEN), "--lines", str(SALES_LINES)
+        )
         record["sales"] = {k: v for k, v in sales.items() if k != "token"}
         print(f"    {sales['open']:,} open ({sales['added']:,} added in {sales['seconds']} s)")
+        lines = sales.get("consumption") or {}
+        if lines:
+            print(
+                f"    {lines['lines']:,} consumption lines ({lines['added']:,} added in {lines['seconds']} s)"
+            )
     if groups & main_db:
         with Gunicorn(engine) as server:
             token = prep.get("token") or duplicates.get("token", "") or sales.get("token", "")
