@@ -87,6 +87,22 @@ class ConsumptionLine(models.Model):
         indexes = [
             # one customer's lines over a range, and a group's (customer IN ...) the same way per customer
             models.Index(fields=["customer", "occurred_on"], name="sales_consumption_cust_day"),
+            # the statistics read only this index: a group's lines without a visit to each row
+            # (10,000 customers over a year at 10M lines: SQLite 700 -> ~350 ms for the page's queries)
+            models.Index(
+                fields=[
+                    "customer",
+                    "occurred_on",
+                    "kind",
+                    "currency",
+                    "sku",
+                    "unit_price",
+                    "quantity",
+                    "amount",
+                    "reference",
+                ],
+                name="sales_consumption_stats",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import BooleanField as BoolField
 from django.db.models import Case, Count, DateField, F, Func, Max, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
@@ -45,7 +46,7 @@ from kith.parties.models import Customer
 from kith.parties.selectors.customers import customer_by_number, visible_customers_q
 from kith.parties.selectors.search import CustomerFilters
 from kith.parties.selectors.search import _filtered as filtered_customers
-from kith.sales.models import ConsumptionKind, ConsumptionLine
+from kith.sales.models import ConsumptionKind, ConsumptionLine, Product
 from kith.sales.services.consumption import OBJECT_TYPE
 from kith.security.models import Reach
 from kith.security.rules import VIEW, require_permission
@@ -427,37 +428,42 @@ def _totals_and_buckets(
 
 
 def _tops(lines: QuerySet[ConsumptionLine]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One query: every product code's revenue, quantity and lines (one row per code and currency, not per
-    line); the top ten by revenue and by quantity are picked from those rows."""
+    """Two queries: every product code's revenue, quantity and lines (one row per code and currency, read
+    from the statistics index alone); the top ten by revenue and by quantity are picked from those rows,
+    and only their names and products are then read from the lines."""
     rows = [
         {
             "sku": row["sku"],
             "currency": row["currency"],
-            "description": row["description"],
-            "product_id": row["top_product"],
+            "description": "",
+            "product_id": None,
             "amount": _money(row["amount"]),
             "quantity": _quantity(row["quantity"]),
             "lines": row["lines"],
         }
         for row in lines.filter(kind__in=PRODUCT_KINDS)
         .values("sku", "currency")
-        .annotate(
-            amount=Sum("amount"),
-            quantity=Sum("quantity"),
-            lines=Count("id"),
-            description=Max("description"),
-            top_product=Max("product_id"),
-        )
+        .annotate(amount=Sum("amount"), quantity=Sum("quantity"), lines=Count("id"))
         .order_by()
     ]
     by_amount = heapq.nsmallest(TOP, rows, key=lambda r: (-r["amount"], r["sku"], r["currency"]))
     by_quantity = heapq.nsmallest(TOP, rows, key=lambda r: (-r["quantity"], r["sku"], r["currency"]))
+    skus = {r["sku"] for r in [*by_amount, *by_quantity] if r["sku"]}
+    if skus:  # the product of each code (SKUs are unique whatever their case); a code of none shows as is
+        products = {
+            sku.upper(): (pk, name)
+            for pk, sku, name in Product.objects.filter(sku__in=skus).values_list("pk", "sku", "name")
+        }
+        for row in [*by_amount, *by_quantity]:
+            pk, name = products.get(row["sku"].upper(), (None, ""))
+            row["description"], row["product_id"] = name, pk
     return by_amount, by_quantity
 
 
 def _frequency(lines: QuerySet[ConsumptionLine]) -> dict[str, Any]:
-    """One query: per customer with purchases, their purchase days, invoices, first and last date."""
-    rows = (
+    """One query: per customer with purchases, their purchase days, invoices, first and last date, summed
+    over the customers in the database (a group of 10,000 returns one row, not 10,000)."""
+    per_customer = (
         lines.filter(kind__in=BOUGHT_KINDS, quantity__gt=0)
         .values("customer_id")
         .annotate(
@@ -467,27 +473,33 @@ def _frequency(lines: QuerySet[ConsumptionLine]) -> dict[str, Any]:
             last=Max("occurred_on"),
         )
         .order_by()
-        .values_list("days", "invoices", "first", "last")
+        .values("days", "invoices", "first", "last")
     )
-    customers = days = invoices = span = gaps = 0
-    first: dt.date | None = None
-    last: dt.date | None = None
-    for n_days, n_invoices, begin, end in rows:
-        customers += 1
-        days += n_days
-        invoices += n_invoices
-        first = begin if first is None or begin < first else first
-        last = end if last is None or end > last else last
-        if n_days >= 2:
-            span += (end - begin).days
-            gaps += n_days - 1
+    sql, params = per_customer.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        span = 't."last" - t."first"'
+    else:
+        span = 'CAST(julianday(t."last") - julianday(t."first") AS INTEGER)'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), SUM(t.days), SUM(t.invoices), MIN(t.first), MAX(t.last), "  # noqa: S608 - no input
+            f"SUM(CASE WHEN t.days >= 2 THEN {span} ELSE 0 END), "
+            "SUM(CASE WHEN t.days >= 2 THEN t.days - 1 ELSE 0 END) "
+            f"FROM ({sql}) t",
+            params,
+        )
+        customers, days, invoices, first, last, span_days, gaps = cursor.fetchone()
+    if isinstance(first, str):  # SQLite gives dates back as text
+        first, last = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     return {
-        "customers": customers,
-        "purchase_days": days,
-        "invoices": invoices,
+        "customers": int(customers or 0),
+        "purchase_days": int(days or 0),
+        "invoices": int(invoices or 0),
         "first": first,
         "last": last,
-        "average_days_between": (Decimal(span) / gaps).quantize(Decimal("0.1")) if gaps else None,
+        "average_days_between": (Decimal(int(span_days)) / int(gaps)).quantize(Decimal("0.1"))
+        if gaps
+        else None,
     }
 
 

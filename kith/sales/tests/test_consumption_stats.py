@@ -228,10 +228,10 @@ def test_the_statistics_take_a_fixed_number_of_queries(user, world, django_asser
         {"customer": world["a"].customer_number, "from": "2024-01-01", "to": "2024-03-31"}
     )
     scope = consumption_scope(user=user, query=query)
-    with django_assert_num_queries(4):  # buckets, products, frequency, prices
+    with django_assert_num_queries(5):  # buckets, products, their names, frequency, prices
         consumption_stats(scope=scope, query=query)
     group = StatsQuery.from_params({"category": world["retail"].pk, "from": "2024-01-01", "to": "2024-03-31"})
-    with django_assert_num_queries(5):  # + the category's branch
+    with django_assert_num_queries(6):  # + the category's branch
         consumption_stats(scope=consumption_scope(user=user, query=group), query=group)
 
 
@@ -315,7 +315,7 @@ def test_the_page_query_count_does_not_grow_with_lines(client, user, world, djan
     client.force_login(user)
     params = {"customer": world["a"].customer_number, "from": "2024-01-01", "to": "2024-03-31"}
     client.get("/sales/consumption/", params)  # warm the session and permission caches
-    with django_assert_max_num_queries(13) as first:
+    with django_assert_max_num_queries(14) as first:
         client.get("/sales/consumption/", params)
     consumption_add_many(
         actor=user,
