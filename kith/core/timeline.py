@@ -8,7 +8,7 @@ index table, newest first, with keyset pagination, whatever app wrote the entrie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,10 @@ from django.db import models
 
 from kith.core.models import TimelineEntry
 
+# user -> the condition (on TimelineEntry) an entry of the kind meets when that user may see its business
+# record, e.g. ``Q(source_id__in=<the ids of the deals the user may see>)``
+Visible = Callable[[Any], models.Q]
+
 
 @dataclass(frozen=True)
 class TimelineKind:
@@ -24,15 +28,31 @@ class TimelineKind:
     label: Any  # a lazy translatable string
     icon: str = "•"
     group: str = ""
+    # None: whoever sees the subject sees the entry (its record follows the subject); else the record has
+    # visibility of its own (an owner, a permission) and only those who may see it see the entry
+    visible: Visible | None = None
 
 
 _kinds: dict[str, TimelineKind] = {}
 
 
-def register_kind(key: str, label: Any, *, icon: str = "•", group: str = "") -> TimelineKind:
-    kind = TimelineKind(key=key, label=label, icon=icon, group=group)
+def register_kind(
+    key: str, label: Any, *, icon: str = "•", group: str = "", visible: Visible | None = None
+) -> TimelineKind:
+    kind = TimelineKind(key=key, label=label, icon=icon, group=group, visible=visible)
     _kinds[key] = kind
     return kind
+
+
+def _seen_by(user: Any) -> models.Q | None:
+    """The entries ``user`` may see among those of a subject they see (None: all of them)."""
+    restricted = [kind for kind in _kinds.values() if kind.visible is not None]
+    if not restricted:
+        return None
+    seen = ~models.Q(kind__in=[kind.key for kind in restricted])
+    for kind in restricted:
+        seen |= models.Q(kind=kind.key) & kind.visible(user)  # type: ignore[misc]
+    return seen
 
 
 def kinds() -> list[TimelineKind]:
@@ -110,14 +130,20 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
 def entries_for(
     subject: models.Model,
     *,
+    user: Any,
     kinds: Iterable[str] | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> TimelinePage:
-    """Newest first; ``cursor`` continues after the last entry of the previous page (keyset pagination)."""
+    """Newest first; ``cursor`` continues after the last entry of the previous page (keyset pagination).
+    ``user``: who reads (entries of records they may not see are left out); None: the system (a data
+    subject's export), every entry."""
     qs = TimelineEntry.objects.filter(
         subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
     ).select_related("actor")
+    seen = _seen_by(user) if user is not None else None
+    if seen is not None:
+        qs = qs.filter(seen)
     kind_list = [k for k in (kinds or []) if k]
     if kind_list:
         qs = qs.filter(kind__in=kind_list)

@@ -76,8 +76,12 @@ class SalesConfig(AppConfig):
                 "What customers bought, returned or used, and its statistics; seen with their customer."
             ),
         )
-        timeline.register_kind("sales.quote", _("Quote"), icon="§", group="sales")
-        timeline.register_kind("sales.opportunity", _("Opportunity"), icon="◆", group="sales")
+        from kith.sales import timeline_visibility as seen
+
+        timeline.register_kind("sales.quote", _("Quote"), icon="§", group="sales", visible=seen.quotes)
+        timeline.register_kind(
+            "sales.opportunity", _("Opportunity"), icon="◆", group="sales", visible=seen.opportunities
+        )
         from kith.sales import order_types
 
         order_types.register()

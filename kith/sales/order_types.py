@@ -44,11 +44,13 @@ def register() -> None:
         model="sales.Invoice",
         description=_("Invoices and the payments received on them."),
     )
-    timeline.register_kind(TIMELINE_ORDER, _("Order"), icon="▤", group="sales")
-    timeline.register_kind(TIMELINE_SHIPMENT, _("Shipment"), icon="⇢", group="sales")
-    timeline.register_kind(TIMELINE_CONTRACT, _("Contract"), icon="✎", group="sales")
-    timeline.register_kind(TIMELINE_INVOICE, _("Invoice"), icon="≡", group="sales")
-    timeline.register_kind(TIMELINE_PAYMENT, _("Payment"), icon="✓", group="sales")
+    from kith.sales import timeline_visibility as seen
+
+    timeline.register_kind(TIMELINE_ORDER, _("Order"), icon="▤", group="sales", visible=seen.orders)
+    timeline.register_kind(TIMELINE_SHIPMENT, _("Shipment"), icon="⇢", group="sales", visible=seen.shipments)
+    timeline.register_kind(TIMELINE_CONTRACT, _("Contract"), icon="✎", group="sales", visible=seen.contracts)
+    timeline.register_kind(TIMELINE_INVOICE, _("Invoice"), icon="≡", group="sales", visible=seen.invoices)
+    timeline.register_kind(TIMELINE_PAYMENT, _("Payment"), icon="✓", group="sales", visible=seen.payments)
 
     # the stored file's name is random and says nothing: its original name, size and SHA-256 are recorded
     from kith.audit import registry

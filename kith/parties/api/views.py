@@ -257,7 +257,9 @@ def _timeline_page(request: Request, customer: Customer, *, limit: int) -> dict[
     cursor = request.query_params.get("cursor") or None
     if cursor:
         _check_timeline_cursor(cursor)
-    page = timeline.entries_for(customer, kinds=_timeline_kinds(request), cursor=cursor, limit=limit)
+    page = timeline.entries_for(
+        customer, user=request.user, kinds=_timeline_kinds(request), cursor=cursor, limit=limit
+    )
     return {
         "results": [_timeline_entry(e) for e in page.entries],
         "next_cursor": page.next_cursor,
@@ -725,7 +727,7 @@ class CustomerPageView(KithAPIView):
 
 
 def _timeline_page_first(request: Request, customer: Customer) -> dict[str, Any]:
-    page = timeline.entries_for(customer, limit=PAGE_TIMELINE_LIMIT)
+    page = timeline.entries_for(customer, user=request.user, limit=PAGE_TIMELINE_LIMIT)
     next_url = None
     if page.next_cursor:
         path = reverse("parties-api:customer-timeline", kwargs={"number": customer.customer_number})

@@ -156,7 +156,7 @@ def test_info_change_note_lists_only_what_changed(user):
         data={"notes": "prefers mornings"},
         phones=[{"number": "+442079460000", "label": "work"}],
     )
-    entry = timeline.entries_for(customer).entries[0]
+    entry = timeline.entries_for(customer, user=None).entries[0]
     assert entry.kind == "parties.info_change"
     assert entry.summary == "Changed: notes"
 

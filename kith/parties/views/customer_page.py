@@ -56,8 +56,10 @@ def _entry_view(
     }
 
 
-def _timeline(customer: Customer, *, kind: str, cursor: str | None) -> dict[str, Any]:
-    page = timeline.entries_for(customer, kinds=[kind] if kind else None, cursor=cursor, limit=TIMELINE_PAGE)
+def _timeline(customer: Customer, *, user: Any, kind: str, cursor: str | None) -> dict[str, Any]:
+    page = timeline.entries_for(
+        customer, user=user, kinds=[kind] if kind else None, cursor=cursor, limit=TIMELINE_PAGE
+    )
     entries = [
         _entry_view(kind=e.kind, occurred_at=e.occurred_at, title=e.title, summary=e.summary, actor=e.actor)
         for e in page.entries
@@ -145,7 +147,7 @@ def _page(request: HttpRequest, customer: Customer, *, status: int = 200, **form
         "status_form": StatusForm(initial={"version": customer.version}),
         "categories": sorted(customer.categories.all(), key=lambda c: (c.tree.name, c.path)),
         # Without JavaScript, "load more" reloads this page from the cursor.
-        **_timeline(customer, kind=kind, cursor=request.GET.get("cursor") or None),
+        **_timeline(customer, user=request.user, kind=kind, cursor=request.GET.get("cursor") or None),
         **_relationship_context(customer, forms.get("relationship_form"), forms.get("picked")),
         **_dates_context(customer, request.user, forms.get("date_form")),
         "may_change": can_change(request.user, customer),
@@ -182,7 +184,12 @@ def customer_timeline(request: HttpRequest, number: str) -> HttpResponse:
     customer = customer_by_number(user=request.user, customer_number=number)
     context = {
         "customer": customer,
-        **_timeline(customer, kind=request.GET.get("kind", ""), cursor=request.GET.get("cursor") or None),
+        **_timeline(
+            customer,
+            user=request.user,
+            kind=request.GET.get("kind", ""),
+            cursor=request.GET.get("cursor") or None,
+        ),
     }
     template = "parties/_timeline_page.html" if request.GET.get("cursor") else "parties/_timeline.html"
     return render(request, template, context)

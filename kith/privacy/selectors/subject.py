@@ -150,7 +150,7 @@ TIMELINE_COLUMNS = ("id", "kind", "kind_label", "occurred_at", "title", "summary
 def timeline_rows(customer: Any) -> Iterator[dict[str, Any]]:
     cursor = None
     while True:
-        page = timeline.entries_for(customer, cursor=cursor, limit=500)
+        page = timeline.entries_for(customer, user=None, cursor=cursor, limit=500)  # the whole record
         for entry in page.entries:
             source = ""
             if entry.source_type_id:

@@ -405,7 +405,7 @@ def send_notice(approval_id: int) -> list[str]:
             recipients = [u.email for u in people if u.email]
             subject = _("Kith: %(user)s asks you to approve the deal %(deal)s") % {
                 "user": row.requested_by or _("Kith"),
-                "deal": opportunity.name,
+                "deal": " ".join(opportunity.name.split()),  # a name with a line break: still one header line
             }
             body = _(
                 "%(user)s asks you to approve the deal %(deal)s (%(amount)s %(currency)s, discount "

@@ -19,6 +19,7 @@ only real field errors (no name, a bad email address) are shown, on their fields
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,9 @@ def _require(actor: Any) -> None:
         require_permission(actor, LEAD, ADMINISTER)
 
 
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
+
+
 def origins_of(text: str) -> list[str]:
     """The origins listed one per line (scheme://host[:port], lower case, no path)."""
     found = []
@@ -91,8 +95,14 @@ def origins_of(text: str) -> list[str]:
         if not line:
             continue
         parts = urlsplit(line)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            found.append(f"{parts.scheme}://{parts.netloc}".lower())
+        try:
+            host, port = parts.hostname or "", parts.port
+        except ValueError:  # a port that is no number
+            continue
+        # only a host name or address: the origin goes into a Content-Security-Policy header, where a
+        # ";" or a space would start another directive
+        if parts.scheme in ("http", "https") and _HOST.fullmatch(host):
+            found.append(f"{parts.scheme}://{host}{f':{port}' if port else ''}")
     return found
 
 

@@ -189,3 +189,10 @@ def test_admin_pages_need_administer_and_show_the_snippet(client, user):
     )
     assert bad.status_code == 400
     assert {"name", "allowed_origins", "redirect_url"} <= set(bad.context["form"].errors)
+
+
+def test_an_origin_is_only_a_scheme_host_and_port():
+    # an origin ends up in a Content-Security-Policy header: nothing else may ride along
+    assert web_forms.origins_of(
+        "https://www.Example.com/contact\nhttps://a.example;script-src%20*\nhttp://127.0.0.1:8080\nftp://x.example"
+    ) == ["https://www.example.com", "http://127.0.0.1:8080"]
