@@ -89,7 +89,7 @@ def approval_limits() -> Limits:
 @transaction.atomic
 def approval_limits_set(*, actor: Any, data: dict[str, Any]) -> Limits:
     """Change the limits (``max_discount_percent``, ``max_amount``, ``currency``); every error at once."""
-    from kith.sales.services.opportunities import clean_percent
+    from kith.sales.cleaning import clean_percent
 
     if actor is not None:
         require_permission(actor, OPPORTUNITY, ADMINISTER)

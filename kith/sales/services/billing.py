@@ -33,19 +33,10 @@ from django.utils.translation import gettext as _
 from kith.core import timeline
 from kith.core.errors import ConflictError, DomainError
 from kith.sales import currencies
+from kith.sales.cleaning import Errors, add_error, blank, clean_date, clean_text
 from kith.sales.models import Invoice, InvoiceStatus, Order, OrderStatus, Payment, PaymentMethod
 from kith.sales.order_types import INVOICE, ORDER, TIMELINE_INVOICE, TIMELINE_PAYMENT
-from kith.sales.services.orders import (
-    Errors,
-    add_error,
-    blank,
-    clean_customer,
-    clean_date,
-    clean_text,
-    money,
-    next_number,
-    sync,
-)
+from kith.sales.services.orders import clean_customer, money, next_number, sync
 from kith.security.rules import CREATE, EDIT, VIEW, require_permission
 from kith.security.selectors import visible_q
 

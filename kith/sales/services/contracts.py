@@ -36,18 +36,10 @@ from django.utils.translation import gettext as _
 from kith.core import timeline
 from kith.core.errors import ConflictError
 from kith.sales import currencies
+from kith.sales.cleaning import Errors, add_error, blank, clean_date, clean_text
 from kith.sales.models import Contract, ContractStatus
 from kith.sales.order_types import CONTRACT, TIMELINE_CONTRACT
-from kith.sales.services.orders import (
-    Errors,
-    add_error,
-    blank,
-    clean_customer,
-    clean_date,
-    clean_text,
-    money,
-    sync,
-)
+from kith.sales.services.orders import clean_customer, money, sync
 from kith.security.rules import CREATE, DELETE, EDIT, require_permission
 from kith.security.selectors import visible_q
 

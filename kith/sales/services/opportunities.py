@@ -12,8 +12,6 @@ Defaults of ``opportunity_create`` (documented in docs/sales-opportunities.md):
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from kith.core import timeline
@@ -29,6 +26,7 @@ from kith.core.errors import ConflictError, DomainError
 from kith.parties.choices import CustomerStatus
 from kith.sales import currencies
 from kith.sales.choices import APPROVAL_REQUIRED, OPPORTUNITY, StageKind
+from kith.sales.cleaning import clean_date, clean_percent
 from kith.sales.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
 from kith.security.rules import CREATE, DELETE, EDIT, require_permission
 
@@ -75,26 +73,6 @@ def _text(data: dict[str, Any], field: str, errors: dict[str, list[str]]) -> str
     return value
 
 
-def clean_percent(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
-    """A percentage from 0 to 100 with at most two decimals ("" and None are 0)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return Decimal("0.00")
-    try:
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        _add(errors, field, _("Enter a percentage such as 5 or 12.5."))
-        return None
-    if not Decimal(0) <= number <= Decimal(100):
-        _add(errors, field, _("A percentage from 0 to 100."))
-        return None
-    if number != number.quantize(Decimal("0.01")):
-        _add(errors, field, _("At most two decimal places."))
-        return None
-    return number.quantize(Decimal("0.01")) + 0
-
-
 def _probability(value: Any, errors: dict[str, list[str]]) -> int | None:
     try:
         number = int(str(value).strip())
@@ -105,22 +83,6 @@ def _probability(value: Any, errors: dict[str, list[str]]) -> int | None:
         _add(errors, "probability", _("Enter a whole percentage from 0 to 100."))
         return None
     return number
-
-
-def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        parsed = parse_date(str(value).strip())
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        _add(errors, field, _("Enter a date as YYYY-MM-DD."))
-    return parsed
 
 
 def default_pipeline() -> Pipeline | None:
@@ -271,7 +233,9 @@ def _clean(data: dict[str, Any], *, actor: Any, base: Opportunity | None) -> dic
         else:
             values["owner"] = _user(data.get("owner"), "owner", errors)
     if "expected_close_date" in wanted:
-        values["expected_close_date"] = _date(data.get("expected_close_date"), "expected_close_date", errors)
+        values["expected_close_date"] = clean_date(
+            data.get("expected_close_date"), "expected_close_date", errors
+        )
     if creating:
         raw_pipeline = data.get("pipeline")
         raw_stage = data.get("stage")

@@ -37,6 +37,7 @@ from kith.core.errors import ConflictError, DeleteRefused, DomainError
 from kith.parties.choices import CustomerStatus
 from kith.sales import currencies
 from kith.sales.choices import APPROVAL_REQUIRED, QUOTE, QuoteStatus, StageKind
+from kith.sales.cleaning import clean_date, clean_percent
 from kith.sales.models import (
     Opportunity,
     PriceList,
@@ -94,26 +95,6 @@ def _within_reach(actor: Any, quote: Quote, *, write: bool) -> bool:
     return Quote.objects.filter(visible_q(actor, QUOTE, write=write), pk=quote.pk).exists()
 
 
-def _percent(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
-    """A percentage from 0 to 100 with at most two decimals ("" and None are 0)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return Decimal("0.00")
-    try:
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        _add(errors, field, _("Enter a percentage such as 5 or 12.5."))
-        return None
-    if not Decimal(0) <= number <= Decimal(100):
-        _add(errors, field, _("A percentage from 0 to 100."))
-        return None
-    if number != number.quantize(Decimal("0.01")):
-        _add(errors, field, _("At most two decimal places."))
-        return None
-    return number.quantize(Decimal("0.01")) + 0
-
-
 def _quantity(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         _add(errors, "quantity", _("Give the quantity."))
@@ -135,20 +116,6 @@ def _quantity(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
         _add(errors, "quantity", _("At most three decimal places."))
         return None
     return number.quantize(Decimal("0.001"))
-
-
-def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        _add(errors, field, _("Enter a date as YYYY-MM-DD."))
-        return None
 
 
 def _text(value: Any, field: str, limit: int | None, errors: dict[str, list[str]]) -> str:
@@ -336,7 +303,7 @@ def quote_create(*, actor: Any, data: dict[str, Any], lines: list[dict[str, Any]
     currency = currencies.clean_code(raw_currency, "currency", errors)
     price_list = _price_list(data.get("price_list"), currency if "currency" not in errors else "", errors)
     today = timezone.localdate()
-    valid_until = _date(data.get("valid_until"), "valid_until", errors)
+    valid_until = clean_date(data.get("valid_until"), "valid_until", errors)
     if valid_until is None and "valid_until" not in errors:
         valid_until = today + dt.timedelta(days=DEFAULT_VALID_DAYS)
     elif valid_until is not None and valid_until < today:
@@ -416,7 +383,7 @@ def quote_update(
     elif "currency" in values and fresh.price_list and fresh.price_list.currency != currency:
         values["price_list"] = None
     if "valid_until" in data:
-        values["valid_until"] = _date(data.get("valid_until"), "valid_until", errors)
+        values["valid_until"] = clean_date(data.get("valid_until"), "valid_until", errors)
         if values["valid_until"] is not None and values["valid_until"] < timezone.localdate():
             _add(errors, "valid_until", _("The quote cannot be valid only until a day that has passed."))
     if "terms" in data:
@@ -519,7 +486,7 @@ def _clean_line(
         if quantity is not None:
             line.quantity = quantity
     if given("discount_percent") or base is None:
-        discount = _percent(data.get("discount_percent"), "discount_percent", errors)
+        discount = clean_percent(data.get("discount_percent"), "discount_percent", errors)
         if discount is not None:
             line.discount_percent = discount
         elif "discount_percent" in errors:
@@ -527,7 +494,7 @@ def _clean_line(
                 _("A discount is a percentage from 0 to 100 with at most two decimals.")
             ]
     if given("tax_rate"):
-        rate = _percent(data.get("tax_rate"), "tax_rate", errors)
+        rate = clean_percent(data.get("tax_rate"), "tax_rate", errors)
         if rate is not None:
             line.tax_rate = rate
     elif product_changed:
