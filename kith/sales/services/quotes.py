@@ -36,7 +36,7 @@ from kith.core import timeline
 from kith.core.errors import ConflictError, DeleteRefused, DomainError
 from kith.parties.choices import CustomerStatus
 from kith.sales import currencies
-from kith.sales.choices import APPROVAL_REQUIRED, QUOTE, QuoteStatus, StageKind
+from kith.sales.choices import APPROVAL_REQUIRED, PRODUCT, QUOTE, QuoteStatus, StageKind
 from kith.sales.cleaning import clean_date, clean_percent
 from kith.sales.models import (
     Opportunity,
@@ -50,7 +50,7 @@ from kith.sales.models import (
 )
 from kith.sales.selectors.pricing import NoExchangeRate, price_for
 from kith.sales.services import quote_totals
-from kith.security.rules import CREATE, DELETE, EDIT, require_permission
+from kith.security.rules import CREATE, DELETE, EDIT, VIEW, has_permission, require_permission
 from kith.security.selectors import visible_q
 
 logger = logging.getLogger(__name__)
@@ -317,7 +317,7 @@ def quote_create(*, actor: Any, data: dict[str, Any], lines: list[dict[str, Any]
         probe = Quote(customer=customer, currency=currency, price_list=price_list)
         for index, line in enumerate(lines or []):
             line_errors: dict[str, list[str]] = {}
-            built_line = _clean_line(line, quote=probe, base=None, errors=line_errors)
+            built_line = _clean_line(line, actor=actor, quote=probe, base=None, errors=line_errors)
             for field, messages in line_errors.items():
                 errors.setdefault(f"lines.{index}.{field}", []).extend(messages)
             if built_line is not None:
@@ -455,7 +455,7 @@ def _priced_by_product(line: QuoteLine, quote: Quote, before: tuple[Decimal, Dec
 
 
 def _clean_line(
-    data: dict[str, Any], *, quote: Quote, base: QuoteLine | None, errors: dict[str, list[str]]
+    data: dict[str, Any], *, actor: Any, quote: Quote, base: QuoteLine | None, errors: dict[str, list[str]]
 ) -> QuoteLine | None:
     """A line checked against ``quote`` (``base``: the line being changed; only the fields ``data`` names
     change). A product gives the description, unit, tax rate and price unless they are given."""
@@ -476,6 +476,9 @@ def _clean_line(
     product_changed = False
     if given("product") or (base is None):
         product = _instance(Product, data.get("product"), "product", _("No such product."), errors)
+        if product is not None and actor is not None and not has_permission(actor, PRODUCT, VIEW):
+            _add(errors, "product", _("You may not see the products: enter the line without one."))
+            product = None
         if product is not None and not product.is_active and (base is None or base.product_id != product.pk):
             _add(errors, "product", _("This product is no longer sold (inactive)."))
         product_changed = base is None or (product.pk if product else None) != base.product_id
@@ -538,7 +541,7 @@ def quote_line_add(
     if fresh.lines.count() >= MAX_LINES:
         raise ValidationError({"product": [_("At most %(n)d lines.") % {"n": MAX_LINES}]})
     errors: dict[str, list[str]] = {}
-    line = _clean_line(data, quote=fresh, base=None, errors=errors)
+    line = _clean_line(data, actor=actor, quote=fresh, base=None, errors=errors)
     if errors or line is None:
         raise ValidationError(errors)
     line.position = (fresh.lines.aggregate(m=Max("position"))["m"] or 0) + 1
@@ -565,7 +568,7 @@ def quote_line_update(
     if current is None:
         raise ConflictError()
     errors: dict[str, list[str]] = {}
-    changed = _clean_line(data, quote=fresh, base=current, errors=errors)
+    changed = _clean_line(data, actor=actor, quote=fresh, base=current, errors=errors)
     if errors or changed is None:
         raise ValidationError(errors)
     _apply_amounts(changed, fresh.currency)

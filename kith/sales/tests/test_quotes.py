@@ -451,3 +451,21 @@ def test_rep_manager_and_peer_see_what_they_should(rep, manager):
     viewer = make_user("viewer", "viewer")
     with pytest.raises(PermissionDenied):
         svc.quote_create(actor=viewer, data={"customer": customer(owner=viewer), "currency": "EUR"})
+
+
+def test_a_line_names_a_product_only_for_who_may_see_the_products(rep):
+    from kith.sales.models import Product
+    from kith.security.models import Role
+
+    Role.objects.create(
+        code="quotes-no-catalogue",
+        name="Quotes, no catalogue",
+        permissions=["customer.view", "customer.create", "quote.view", "quote.create", "quote.edit"],
+    )
+    clerk = make_user("clerk", "quotes-no-catalogue")
+    product = Product.objects.create(sku="HIDDEN-1", name="Hidden", list_price="10.00", currency="EUR")
+    with pytest.raises(ValidationError) as refused:
+        quote(clerk, lines=[{"product": product.pk, "quantity": "1"}])
+    assert "lines.0.product" in refused.value.message_dict or "product" in str(refused.value.message_dict)
+    made = quote(rep, lines=[{"product": product.pk, "quantity": "1"}])  # a rep views products
+    assert made.lines.get().product == product
