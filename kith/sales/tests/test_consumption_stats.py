@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from kith.parties.services import catalogues
 from kith.parties.services import customers as customer_services
@@ -228,10 +229,10 @@ def test_the_statistics_take_a_fixed_number_of_queries(user, world, django_asser
         {"customer": world["a"].customer_number, "from": "2024-01-01", "to": "2024-03-31"}
     )
     scope = consumption_scope(user=user, query=query)
-    with django_assert_num_queries(5):  # buckets, products, their names, frequency, prices
+    with django_assert_num_queries(3):  # one grouped pass, the top products' names, frequency
         consumption_stats(scope=scope, query=query)
     group = StatsQuery.from_params({"category": world["retail"].pk, "from": "2024-01-01", "to": "2024-03-31"})
-    with django_assert_num_queries(6):  # + the category's branch
+    with django_assert_num_queries(4):  # + the category's branch
         consumption_stats(scope=consumption_scope(user=user, query=group), query=group)
 
 
@@ -326,3 +327,20 @@ def test_the_page_query_count_does_not_grow_with_lines(client, user, world, djan
     )
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get("/sales/consumption/", params)
+
+
+def test_with_nothing_asked_the_page_shows_the_readers_own_book(client, user, world):
+    """No parameters: the reader's customers and their team's over the last twelve months."""
+    today = timezone.localdate().isoformat()
+    consumption_add_many(
+        actor=world["rep"], rows=[row(world["c"], today, "Z", "3", "2.00", reference="NOW1")]
+    )
+    consumption_add_many(actor=user, rows=[row(world["a"], today, "X", "1", "10.00", reference="NOW2")])
+    client.force_login(world["rep"])
+    response = client.get("/sales/consumption/")
+    assert response.status_code == 200
+    assert response.context["form"]["owner"].value() == str(world["rep"].pk)
+    assert [(t["currency"], t["revenue"]) for t in response.context["totals"]] == [("GBP", D("6.00"))]
+    client.force_login(user)  # the manager: their own customer and the rep's
+    response = client.get("/sales/consumption/")
+    assert [(t["currency"], t["revenue"]) for t in response.context["totals"]] == [("GBP", D("16.00"))]

@@ -82,21 +82,23 @@ def _total_rows(total: dict[str, Any]) -> list[dict[str, Any]]:
 @require_GET
 def consumption_stats(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, services.OBJECT_TYPE, VIEW)
-    data = None
-    if request.GET:  # the form shows the bucket and the dates the figures use, defaults included
-        data = request.GET.copy()
-        period = data.get("period") or "month"
-        data["period"] = period
-        if not data.get("to") and not data.get("from"):
-            today = timezone.localdate()
-            data["to"] = today.isoformat()
-            data["from"] = selectors.default_from(
-                today, period if period in selectors.PERIODS else "month"
-            ).isoformat()
+    # nothing asked: the reader's own book (their customers and their team's); the form shows the bucket,
+    # the owner and the dates the figures use, defaults included
+    data = request.GET.copy()
+    if not request.GET:
+        data.update({"owner": str(request.user.pk), "subordinates": "1"})
+    period = data.get("period") or "month"
+    data["period"] = period
+    if not data.get("to") and not data.get("from"):
+        today = timezone.localdate()
+        data["to"] = today.isoformat()
+        data["from"] = selectors.default_from(
+            today, period if period in selectors.PERIODS else "month"
+        ).isoformat()
     form = ConsumptionStatsForm(data, initial={"period": "month"}, user=request.user)
     stats = None
     scope = None
-    if data is not None and form.is_valid():
+    if form.is_valid():
         try:
             query = selectors.StatsQuery.from_params(data)  # type: ignore[arg-type]
             if query.names_someone:
