@@ -35,9 +35,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField as BoolField
-from django.db.models import Case, Count, DateField, F, Func, Max, Min, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -208,9 +206,8 @@ def bucket_starts(date_from: dt.date, date_to: dt.date, period: str) -> list[dt.
     return out
 
 
-# SQLite: the bucket's first day with SQLite's own date functions. Django's Trunc calls a Python function
-# per row there (django_date_trunc), which made the bucket query of a 10,000-customer group ~6× slower.
-# Dates are stored as "YYYY-MM-DD" text on SQLite.
+# The bucket's first day. SQLite: its own date functions (Django's Trunc calls a Python function per row
+# there, which made the bucket query of a 10,000-customer group ~6× slower); dates are "YYYY-MM-DD" text.
 _SQLITE_BUCKETS = {
     "week": "date(%(expressions)s, 'weekday 0', '-6 days')",
     "month": "date(%(expressions)s, 'start of month')",
@@ -220,35 +217,6 @@ _SQLITE_BUCKETS = {
         "THEN '07' ELSE '10' END || '-01'"
     ),
 }
-
-
-class _BucketStart(Func):
-    """The first day of the line's bucket: Django's Trunc, or SQLite's date functions on SQLite."""
-
-    output_field = DateField()
-
-    def __init__(self, period: str) -> None:
-        super().__init__(F("occurred_on"))
-        self.period = period
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> Any:
-        trunc = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}[self.period]
-        return compiler.compile(trunc(self.source_expressions[0], output_field=DateField()))
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, template=_SQLITE_BUCKETS[self.period], **extra)
-
-
-def _bucket_expression(period: str) -> Any:
-    return F("occurred_on") if period == "day" else _BucketStart(period)
 
 
 # --- whose lines -------------------------------------------------------------------------------------
@@ -332,34 +300,122 @@ def _quantity(value: Any) -> Decimal:
     return (Decimal(value) if value is not None else _ZERO).quantize(Decimal("0.001")) + 0
 
 
-def _grouped(
+_POSTGRES_BUCKETS = {
+    "week": "CAST(DATE_TRUNC('week', %(expressions)s) AS date)",  # ISO weeks: from Monday
+    "month": "CAST(DATE_TRUNC('month', %(expressions)s) AS date)",
+    "quarter": "CAST(DATE_TRUNC('quarter', %(expressions)s) AS date)",
+}
+
+
+def _bucket_sql(period: str, column: str) -> str:
+    if period == "day":
+        return column
+    templates = _POSTGRES_BUCKETS if connection.vendor == "postgresql" else _SQLITE_BUCKETS
+    return templates[period] % {"expressions": column}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A number as the database hands it back: SQLite gives floats (their shortest text is the stored
+    value) or integers, PostgreSQL Decimals."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, str):  # SQLite keeps dates as text
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value  # type: ignore[no-any-return]
+
+
+def _one_pass(
     lines: QuerySet[ConsumptionLine], query: StatsQuery, previous: tuple[dt.date, dt.date]
-) -> list[dict[str, Any]]:
-    """One pass over the statistics index for both periods: per (current or previous period, bucket,
-    currency, kind, product code, unit price) the summed amount and quantity and the number of lines. The
-    buckets, totals, top products and price ranges are all read from these rows (a group of 10,000
-    customers over a year gives a few thousand rows, not one per line)."""
-    rows = list(
-        lines.filter(occurred_on__gte=previous[0], occurred_on__lte=query.date_to)
-        .annotate(
-            current=Case(
-                When(occurred_on__gte=query.date_from, then=Value(True)),
-                default=Value(False),
-                output_field=BoolField(),
-            ),
-            bucket=_bucket_expression(query.period),
-        )
-        .values("current", "bucket", "currency", "kind", "sku", "unit_price")
-        .annotate(amount=Sum("amount"), quantity=Sum("quantity"), lines=Count("id"))
-        .order_by()
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One statement and one walk of the statistics index for both periods: the lines are read once (a
+    common table expression, which both engines materialise because it is used twice), then
+
+    - grouped per (current or previous period, bucket, currency, kind, product code, unit price) with the
+      summed amount and quantity and the number of lines: the buckets, totals, top products and price
+      ranges are all read from these rows (a group of 10,000 customers over a year gives a few thousand);
+    - per buying customer of the period (purchase days, invoices, first and last date), added up into one
+      row: the purchase frequency.
+
+    A group's lines were read four times, once per figure, before; reading them is most of the cost."""
+    inner = lines.filter(occurred_on__gte=previous[0], occurred_on__lte=query.date_to).values_list(
+        "customer_id",
+        "occurred_on",
+        "kind",
+        "currency",
+        "sku",
+        "unit_price",
+        "quantity",
+        "amount",
+        "reference",
     )
-    for row in rows:
-        row["current"] = bool(row["current"])
-        if isinstance(row["bucket"], dt.datetime):
-            row["bucket"] = row["bucket"].date()
-        row["amount"] = _money(row["amount"])
-        row["quantity"] = _quantity(row["quantity"])
-    return rows
+    inner_sql, inner_params = inner.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        span = "t.last_day - t.first_day"
+    else:
+        span = "CAST(julianday(t.last_day) - julianday(t.first_day) AS INTEGER)"
+    bought = ", ".join(["%s"] * len(BOUGHT_KINDS))
+    none = {kind: f"CAST(NULL AS {kind})" for kind in ("date", "text", "numeric", "bigint")}
+    sql = (
+        f"WITH l (customer_id, occurred_on, kind, currency, sku, unit_price, quantity, amount, reference) "  # noqa: S608 - no input
+        f"AS ({inner_sql}) "
+        "SELECT 0, CASE WHEN l.occurred_on >= %s THEN 1 ELSE 0 END, "
+        f"{_bucket_sql(query.period, 'l.occurred_on')}, l.currency, l.kind, l.sku, l.unit_price, "
+        "SUM(l.amount), SUM(l.quantity), COUNT(*), "
+        f"{none['bigint']}, {none['bigint']}, {none['bigint']}, {none['date']}, {none['date']}, "
+        f"{none['bigint']}, {none['bigint']} "
+        "FROM l GROUP BY 2, 3, 4, 5, 6, 7 "
+        "UNION ALL "
+        f"SELECT 1, 1, {none['date']}, {none['text']}, {none['text']}, {none['text']}, {none['numeric']}, "
+        f"{none['numeric']}, {none['numeric']}, {none['bigint']}, "
+        "COUNT(*), SUM(t.days), SUM(t.invoices), MIN(t.first_day), MAX(t.last_day), "
+        f"SUM(CASE WHEN t.days >= 2 THEN {span} ELSE 0 END), "
+        "SUM(CASE WHEN t.days >= 2 THEN t.days - 1 ELSE 0 END) "
+        "FROM (SELECT l.customer_id, COUNT(DISTINCT l.occurred_on) AS days, "
+        "COUNT(DISTINCT CASE WHEN l.reference <> '' THEN l.reference END) AS invoices, "
+        "MIN(l.occurred_on) AS first_day, MAX(l.occurred_on) AS last_day "
+        f"FROM l WHERE l.occurred_on >= %s AND l.kind IN ({bought}) AND l.quantity > 0 "
+        "GROUP BY l.customer_id) t"
+    )
+    params = [*inner_params, query.date_from, query.date_from, *BOUGHT_KINDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    rows: list[dict[str, Any]] = []
+    frequency: dict[str, Any] = {}
+    for part, current, bucket, currency, kind, sku, price, amount, quantity, count, *rest in found:
+        if part == 0:
+            rows.append(
+                {
+                    "current": bool(current),
+                    "bucket": _day(bucket),
+                    "currency": currency,
+                    "kind": kind,
+                    "sku": sku,
+                    "unit_price": _decimal(price),
+                    "amount": _money(_decimal(amount)),
+                    "quantity": _quantity(_decimal(quantity)),
+                    "lines": int(count),
+                }
+            )
+            continue
+        customers, days, invoices, first, last, span_days, gaps = rest
+        frequency = {
+            "customers": int(customers or 0),
+            "purchase_days": int(days or 0),
+            "invoices": int(invoices or 0),
+            "first": _day(first),
+            "last": _day(last),
+            "average_days_between": (Decimal(int(span_days)) / int(gaps)).quantize(Decimal("0.1"))
+            if gaps
+            else None,
+        }
+    return rows, frequency
 
 
 _PRODUCT = frozenset(PRODUCT_KINDS)
@@ -489,49 +545,6 @@ def _tops(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[s
     return by_amount, by_quantity
 
 
-def _frequency(lines: QuerySet[ConsumptionLine]) -> dict[str, Any]:
-    """One query: per customer with purchases, their purchase days, invoices, first and last date, summed
-    over the customers in the database (a group of 10,000 returns one row, not 10,000)."""
-    per_customer = (
-        lines.filter(kind__in=BOUGHT_KINDS, quantity__gt=0)
-        .values("customer_id")
-        .annotate(
-            days=Count("occurred_on", distinct=True),
-            invoices=Count("reference", distinct=True, filter=~Q(reference="")),
-            first=Min("occurred_on"),
-            last=Max("occurred_on"),
-        )
-        .order_by()
-        .values("days", "invoices", "first", "last")
-    )
-    sql, params = per_customer.query.sql_with_params()
-    if connection.vendor == "postgresql":
-        span = 't."last" - t."first"'
-    else:
-        span = 'CAST(julianday(t."last") - julianday(t."first") AS INTEGER)'
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*), SUM(t.days), SUM(t.invoices), MIN(t.first), MAX(t.last), "  # noqa: S608 - no input
-            f"SUM(CASE WHEN t.days >= 2 THEN {span} ELSE 0 END), "
-            "SUM(CASE WHEN t.days >= 2 THEN t.days - 1 ELSE 0 END) "
-            f"FROM ({sql}) t",
-            params,
-        )
-        customers, days, invoices, first, last, span_days, gaps = cursor.fetchone()
-    if isinstance(first, str):  # SQLite gives dates back as text
-        first, last = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-    return {
-        "customers": int(customers or 0),
-        "purchase_days": int(days or 0),
-        "invoices": int(invoices or 0),
-        "first": first,
-        "last": last,
-        "average_days_between": (Decimal(int(span_days)) / int(gaps)).quantize(Decimal("0.1"))
-        if gaps
-        else None,
-    }
-
-
 def percentile(histogram: list[tuple[Decimal, int]], p: Decimal) -> Decimal:
     """PERCENTILE.INC of the values a sorted (value, count) histogram holds."""
     total = sum(n for _value, n in histogram)
@@ -592,9 +605,8 @@ def consumption_stats(*, scope: Scope, query: StatsQuery) -> dict[str, Any]:
     """Every figure of the statistics page and API: one grouped pass over the lines of both periods, one
     for the purchase frequency, one for the top products' names."""
     previous = previous_range(query.date_from, query.date_to)
-    rows = _grouped(scope.lines, query, previous)
+    rows, frequency = _one_pass(scope.lines, query, previous)
     totals, buckets, codes = _totals_and_buckets(rows, query, previous)
-    current = scope.lines.filter(occurred_on__gte=query.date_from, occurred_on__lte=query.date_to)
     by_amount, by_quantity = _tops(rows)
     keys = list(dict.fromkeys((r["sku"], r["currency"]) for r in [*by_amount, *by_quantity]))
     names = {(r["sku"], r["currency"]): r["description"] for r in [*by_amount, *by_quantity]}
@@ -612,7 +624,7 @@ def consumption_stats(*, scope: Scope, query: StatsQuery) -> dict[str, Any]:
         "buckets": buckets,
         "top_by_amount": by_amount,
         "top_by_quantity": by_quantity,
-        "frequency": _frequency(current),
+        "frequency": frequency,
         "price_ranges": ranges,
     }
 
