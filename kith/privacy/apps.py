@@ -33,6 +33,7 @@ class PrivacyConfig(AppConfig):
         )
         timeline.register_kind("privacy.erasure", _("Personal data erased"), icon="⌫", group="privacy")
         subject_data.register_builtin_sections()
+        subject_data.register_sales_sections()
         from kith.parties.services.access import register_write_guard
         from kith.privacy.services.erasure import refuse_changes_to_erased
 

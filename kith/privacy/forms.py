@@ -53,6 +53,18 @@ class ErasureForm(forms.Form):
     confirmation = forms.CharField(label=_("Type the customer number to confirm"), max_length=60)
 
 
+class LeadErasureForm(ErasureForm):
+    confirmation = forms.CharField(label=_("Type the lead's id to confirm"), max_length=20)
+
+
+class SubjectSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Email address or phone number"),
+        max_length=254,
+        help_text=_("How the person who asks is known: customers and leads with it are listed."),
+    )
+
+
 class BulkErasureForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     confirmation = forms.CharField(label=_("Type the number of customers selected to confirm"), max_length=10)

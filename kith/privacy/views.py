@@ -1,4 +1,5 @@
-"""The privacy pages: a customer's consents, export and erasure; purposes, retention rules and reports.
+"""The privacy pages: a customer's consents, export and erasure; finding a data subject by email or
+phone, and the export and erasure of a person known only as a lead; purposes, retention rules and reports.
 
 Thin: check input with a form, call one service or selector, render. Permission refusals are 403s
 (``PermissionDenied``); the consents section loaded into the customer page is simply left out for users
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -24,9 +25,20 @@ from kith.parties.models import Customer
 from kith.parties.selectors.customers import customer_by_number
 from kith.parties.views import is_htmx
 from kith.privacy import selectors
-from kith.privacy.forms import BulkErasureForm, ConsentForm, ErasureForm, PurposeForm, RetentionRuleForm
+from kith.privacy.forms import (
+    BulkErasureForm,
+    ConsentForm,
+    ErasureForm,
+    LeadErasureForm,
+    PurposeForm,
+    RetentionRuleForm,
+    SubjectSearchForm,
+)
 from kith.privacy.models import ConsentPurpose, RetentionRule
+from kith.privacy.selectors import lookup
 from kith.privacy.selectors import retention as retention_selectors
+from kith.privacy.selectors import sales as sales_selectors
+from kith.privacy.selectors.subject import subject_of_customer, subject_of_lead
 from kith.privacy.services import consents as consent_services
 from kith.privacy.services import erasure as erasure_services
 from kith.privacy.services import retention as retention_services
@@ -131,10 +143,100 @@ def customer_erase(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, _("The customer's personal data was erased."))
             return redirect("parties:customer_detail", number=customer.customer_number)
+    subject = subject_of_customer(customer)
     return render(
         request,
         "privacy/erase.html",
-        {"customer": customer, "form": form, "erasure": erasure},
+        {
+            "customer": customer,
+            "form": form,
+            "erasure": erasure,
+            "leads": list(sales_selectors.leads_of(subject)) if erasure is None else [],
+            "documents": sales_selectors.documents_of(customer) if erasure is None else 0,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- a data subject found by email or phone; a person known only as a lead ----------------------------
+
+
+def _answers_requests(request: HttpRequest) -> None:
+    if not (
+        rules.has_permission(request.user, "privacy", rules.EXPORT)
+        or rules.has_permission(request.user, "privacy", rules.ADMINISTER)
+    ):
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET"])
+def subjects(request: HttpRequest) -> HttpResponse:
+    """ "What do you hold about me?": the customers and leads known by an email address or phone number."""
+    _answers_requests(request)
+    form = SubjectSearchForm(request.GET if "q" in request.GET else None)
+    matches = None
+    if form.is_bound and form.is_valid():
+        try:
+            matches = lookup.find_subjects(user=request.user, query=form.cleaned_data["q"])
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+    return render(
+        request,
+        "privacy/subjects.html",
+        {
+            "form": form,
+            "matches": matches,
+            "can_export": rules.has_permission(request.user, "privacy", rules.EXPORT),
+            "can_erase": rules.has_permission(request.user, "privacy", rules.ADMINISTER),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def lead_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download everything Kith holds about a person known only as a lead (and its twins by email/phone)."""
+    lead = lookup.lead_for(user=request.user, lead_id=pk)
+    bundle = export_bundle(actor=request.user, lead=lead)
+    response = HttpResponse(bundle.content, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = lookup.lead_for(user=request.user, lead_id=pk)
+    rules.require_permission(request.user, "privacy", rules.ADMINISTER)
+    erasure = selectors.erasure_of_lead(lead)
+    form = LeadErasureForm(request.POST or None)
+    if request.method == "POST" and erasure is None and form.is_valid():
+        try:
+            erasure_services.lead_erase(
+                actor=request.user,
+                lead=lead,
+                reason=form.cleaned_data["reason"],
+                confirmation=form.cleaned_data["confirmation"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The lead's personal data was erased."))
+            return redirect("privacy:subjects")
+    return render(
+        request,
+        "privacy/erase_lead.html",
+        {
+            "lead": lead,
+            "form": form,
+            "erasure": erasure,
+            "leads": list(sales_selectors.leads_of(subject_of_lead(lead))) if erasure is None else [],
+        },
         status=400 if form.errors else 200,
     )
 

@@ -3,6 +3,11 @@
 The manifest (``<backup file>.json``) records the engine, the applied migrations, when and by which Kith
 version it was made, the file's size and SHA-256, and per table the row count and a SHA-256 of the rows
 (``checksums``), so a restore can be proven identical to what was backed up.
+
+Since manifest format 2 a backup also holds the media folder (uploaded files: contract documents) as
+``<backup file>.media`` with a size and SHA-256 per file in the manifest's ``media`` entry
+(``services/media.py``). A backup without that entry (older, or without a manifest) restores the
+database only and leaves the media folder as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,9 +35,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.backups.errors import BackupError
-from kith.backups.services import checksums, crypto, engines
+from kith.backups.services import checksums, crypto, engines, media
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: the media folder is backed up too
 MANUAL, SCHEDULED = "manual", "scheduled"
 ENCRYPTED_SUFFIX = ".enc"
 # rows that change on their own while Kith runs: left out when a backup is compared with the live data
@@ -46,6 +52,11 @@ class Backup:
     @property
     def manifest_path(self) -> Path:
         return manifest_path(self.path)
+
+    @property
+    def media_path(self) -> Path | None:
+        entry = self.manifest.get("media")
+        return self.path.with_name(str(entry["file"])) if isinstance(entry, dict) else None
 
     @property
     def created_at(self) -> dt.datetime | None:
@@ -82,6 +93,9 @@ class RestoreReport:
     counts: dict[str, int]
     migrated: list[str]
     matches_manifest: bool | None
+    # media files restored (every one checked against the manifest); None: the backup holds no media
+    # (made before Kith backed them up), so the media folder was left as it is
+    media_files: int | None = None
 
 
 # --- files ------------------------------------------------------------------------------------------
@@ -144,13 +158,13 @@ def _target_path(output: Path | None, engine: str, now: dt.datetime, encrypt: bo
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = folder / _default_name(engine, now, encrypt)
         counter = 2
-        while path.exists() or manifest_path(path).exists():
+        while path.exists() or manifest_path(path).exists() or media.archive_path(path).exists():
             stem = _default_name(engine, now, encrypt).split(".", 1)
             path = folder / f"{stem[0]}-{counter}.{stem[1]}"
             counter += 1
         return path
     output.parent.mkdir(parents=True, exist_ok=True)
-    if output.exists():
+    if output.exists() or media.archive_path(output).exists():
         raise BackupError(_("%(path)s exists already; choose another file name.") % {"path": output})
     return output
 
@@ -184,6 +198,11 @@ def create_backup(
         else:
             os.replace(plain, path)
         path.chmod(0o600)  # a backup holds every customer's data
+        # after the database: a file uploaded meanwhile is in the archive without its row (harmless)
+        media_entry = media.write_archive(media.archive_path(path), key=key, skip=(path.parent,))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     finally:
         plain.unlink(missing_ok=True)
     manifest = {
@@ -199,6 +218,7 @@ def create_backup(
         "key_id": crypto.key_id(key).hex() if key is not None else None,
         "migrations": migrations,
         "tables": {table: value.as_dict() for table, value in sums.items()},
+        "media": media_entry,
         "verification": None,
     }
     write_manifest(path, manifest)
@@ -319,8 +339,15 @@ def restore_backup(path: Path, *, confirm: bool = False, using: str = "default")
                 )
                 % {"tables": ", ".join(busy[:5]) + (" …" if len(busy) > 5 else "")}
             )
-    with _plain_copy(path) as plain:
-        _restore_into(plain, engine, using)
+    media_entry = manifest.get("media") if manifest else None
+    with contextlib.ExitStack() as stack:
+        # the media files are extracted and checked before the database is touched: a damaged archive
+        # stops the restore while nothing has changed yet
+        media_folder = stack.enter_context(media.extracted(path, media_entry)) if media_entry else None
+        with _plain_copy(path) as plain:
+            _restore_into(plain, engine, using)
+        if media_folder is not None:
+            media.put_in_place(media_folder)
     connection = connections[using]
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -336,6 +363,7 @@ def restore_backup(path: Path, *, confirm: bool = False, using: str = "default")
         counts={t: s.rows for t, s in sums.items()},
         migrated=migrated,
         matches_manifest=matches,
+        media_files=len(media_entry.get("files", {})) if media_entry else None,
     )
 
 
@@ -392,9 +420,16 @@ def verify_backup(path: Path, *, compare_live: bool = False, using: str = "defau
             report.differences.append(Difference("*", "backup", None, None, True, note))
         else:
             report.differences += compare(manifest.get("tables", {}), restored, against="backup")
+        report.differences += _verify_media(path, manifest)
     if compare_live:
         live = checksums.database_sums(using=using)
         report.differences += compare(manifest.get("tables", {}), live, against="live", skip=VOLATILE_TABLES)
+        if isinstance(manifest.get("media"), dict):
+            live_media = media.live_sums(skip=(path.parent,))
+            report.differences += [
+                Difference(f"media:{name}", "live", None, None, True, why)
+                for name, why in media.differences(manifest["media"].get("files", {}), live_media)
+            ]
     manifest["verification"] = {
         "verified_at": timezone.now().astimezone(dt.UTC).isoformat(),
         "ok": report.ok,
@@ -405,11 +440,31 @@ def verify_backup(path: Path, *, compare_live: bool = False, using: str = "defau
     return report
 
 
+def _verify_media(path: Path, manifest: dict[str, Any]) -> list[Difference]:
+    """Every media file of the backup read back from its archive and compared with the manifest."""
+    entry = manifest.get("media")
+    if not isinstance(entry, dict):
+        return []  # a backup made before media were backed up: nothing to compare
+    try:
+        archive = media.check_archive_file(path, entry)
+        found = media.read_sums(archive)
+    except BackupError as exc:
+        return [Difference("media", "backup", None, None, True, exc.message)]
+    except (OSError, tarfile.TarError) as exc:
+        note = _("the media archive cannot be read: %(error)s") % {"error": exc}
+        return [Difference("media", "backup", None, None, True, note)]
+    return [
+        Difference(f"media:{name}", "backup", None, None, True, why)
+        for name, why in media.differences(entry.get("files", {}), found)
+    ]
+
+
 # --- retention ----------------------------------------------------------------------------------------
 
 
 def delete_backup(backup: Backup) -> None:
     backup.path.unlink(missing_ok=True)
+    media.archive_path(backup.path).unlink(missing_ok=True)
     backup.manifest_path.unlink(missing_ok=True)
 
 

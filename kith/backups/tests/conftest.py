@@ -1,4 +1,4 @@
-"""Fixtures of the backup tests: a private backup folder and instance folder, the engine's tools, sample data."""
+"""Fixtures of the backup tests: a private backup, instance and media folder, the engine's tools, sample data."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from kith.parties.tests.factories import company, person
 def backup_folder(tmp_path: Path, settings, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
     settings.INSTANCE_DIR = tmp_path
     settings.KITH_BACKUP_DIR = tmp_path / "backups"
+    # backups take and restores replace the media folder: never the instance's real one
+    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.delenv("KITH_BACKUP_KEY", raising=False)
     return tmp_path / "backups"
 

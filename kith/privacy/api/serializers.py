@@ -56,3 +56,44 @@ class ErasureSerializer(serializers.Serializer):
 
     def get_erased_by(self, erasure: Any) -> str | None:
         return erasure.erased_by.get_username() if erasure.erased_by else None
+
+
+class LeadErasureRequestSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000)
+    confirmation = serializers.CharField(max_length=20, help_text=_("The lead's id, typed again."))
+
+
+class LeadErasureSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(source="lead_id")
+    erased_at = serializers.DateTimeField()
+    erased_by = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    via = serializers.CharField()
+    summary = serializers.DictField(child=serializers.IntegerField())
+
+    def get_erased_by(self, erasure: Any) -> str | None:
+        return erasure.erased_by.get_username() if erasure.erased_by else None
+
+
+class SubjectCustomerSerializer(serializers.Serializer):
+    customer_number = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class SubjectLeadSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    status = serializers.CharField()
+    converted_customer_number = serializers.SerializerMethodField()
+
+    def get_converted_customer_number(self, lead: Any) -> str | None:
+        return lead.converted_customer.customer_number if lead.converted_customer_id else None
+
+
+class SubjectMatchesSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    kind = serializers.ChoiceField(choices=[("email", "email"), ("phone", "phone")])
+    customers = SubjectCustomerSerializer(many=True)
+    leads = SubjectLeadSerializer(many=True)

@@ -1,19 +1,25 @@
-"""REST API of privacy tooling: consents, the data-subject export and erasure of one customer."""
+"""REST API of privacy tooling: consents, the data-subject export and erasure of one customer; finding a
+data subject by email or phone, and the export and erasure of a person known only as a lead."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kith.core.api_views import KithAPIView, error_responses, validated
+from kith.core.api_views import KithAPIView, error_responses, field_error, validated
 from kith.parties.selectors.customers import customer_by_number
 from kith.privacy import selectors
 from kith.privacy.api import serializers as s
+from kith.privacy.selectors import lookup
 from kith.privacy.services import consents as consent_services
 from kith.privacy.services import erasure as erasure_services
 from kith.privacy.services.export import export_bundle
@@ -107,3 +113,74 @@ class CustomerErasureView(KithAPIView):
             actor=request.user, customer=customer, reason=data["reason"], confirmation=data["confirmation"]
         )
         return Response(s.ErasureSerializer(erasure).data, status=status.HTTP_201_CREATED)
+
+
+def _zip(bundle: Any) -> HttpResponse:
+    response = HttpResponse(bundle.content, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class SubjectSearchView(KithAPIView):
+    @extend_schema(
+        operation_id="privacy_subjects_find",
+        summary="Customers and leads known by an email address or phone number (a data subject's request)",
+        parameters=[OpenApiParameter("q", str, required=True, description="Email address or phone number")],
+        responses={200: s.SubjectMatchesSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        if not (
+            rules.has_permission(request.user, "privacy", rules.EXPORT)
+            or rules.has_permission(request.user, "privacy", rules.ADMINISTER)
+        ):
+            raise PermissionDenied
+        query = str(request.query_params.get("q") or "")
+        if not query.strip():
+            raise field_error("q", _("Give an email address or a phone number."))
+        matches = lookup.find_subjects(user=request.user, query=query)
+        return Response(s.SubjectMatchesSerializer(matches).data)
+
+
+class LeadExportView(KithAPIView):
+    @extend_schema(
+        operation_id="privacy_lead_export",
+        summary="Everything Kith holds about a person known only as a lead: a ZIP like a customer's",
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        lead = lookup.lead_for(user=request.user, lead_id=pk)
+        return _zip(export_bundle(actor=request.user, lead=lead))
+
+
+class LeadErasureView(KithAPIView):
+    @extend_schema(
+        operation_id="privacy_lead_erasure",
+        summary="Whether and when the lead's person was erased",
+        responses={200: s.LeadErasureSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        lead = lookup.lead_for(user=request.user, lead_id=pk)
+        rules.require_permission(request.user, "privacy", rules.VIEW)
+        erasure = selectors.erasure_of_lead(lead)
+        if erasure is None:
+            return Response({"code": "not_erased", "detail": "Not erased.", "errors": {}}, status=404)
+        return Response(s.LeadErasureSerializer(erasure).data)
+
+    @extend_schema(
+        operation_id="privacy_lead_erase",
+        summary="Erase the identity of a person known only as a lead (irreversible); with its email/phone twins",
+        request=s.LeadErasureRequestSerializer,
+        responses={201: s.LeadErasureSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        lead = lookup.lead_for(user=request.user, lead_id=pk)
+        rules.require_permission(request.user, "privacy", rules.ADMINISTER)
+        data = validated(s.LeadErasureRequestSerializer, request.data)
+        erasure = erasure_services.lead_erase(
+            actor=request.user, lead=lead, reason=data["reason"], confirmation=data["confirmation"]
+        )
+        return Response(s.LeadErasureSerializer(erasure).data, status=status.HTTP_201_CREATED)

@@ -1,4 +1,5 @@
-"""The record that a customer's identity was erased: when, by whom, why. Its existence is the flag."""
+"""The record that a person's identity was erased (a customer's, or a lead's when the person is not a
+customer): when, by whom, why. Its existence is the flag."""
 
 from __future__ import annotations
 
@@ -11,7 +12,21 @@ from kith.privacy.choices import ErasureVia
 
 class ErasureRecord(models.Model):
     customer = models.OneToOneField(
-        "parties.Customer", on_delete=models.CASCADE, related_name="erasure", verbose_name=_("customer")
+        "parties.Customer",
+        on_delete=models.CASCADE,
+        related_name="erasure",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+    )
+    # a person known only as a lead (``customer`` empty); kept if the lead is deleted later
+    lead = models.OneToOneField(
+        "sales.Lead",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
     )
     erased_at = models.DateTimeField(_("erased"))
     erased_by = models.ForeignKey(
@@ -36,4 +51,5 @@ class ErasureRecord(models.Model):
         indexes = [models.Index(fields=["erased_at"], name="erasure_when_idx")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} erased {self.erased_at:%Y-%m-%d}"
+        who = self.customer_id if self.customer_id is not None else f"lead {self.lead_id}"
+        return f"{who} erased {self.erased_at:%Y-%m-%d}"

@@ -8,7 +8,7 @@ from kith.privacy.selectors.consents import (
     may_contact,
     purposes,
 )
-from kith.privacy.selectors.erasure import erasure_of, is_erased
+from kith.privacy.selectors.erasure import erasure_of, erasure_of_lead, is_erased
 
 __all__ = [
     "consent_history",
@@ -16,6 +16,7 @@ __all__ = [
     "current_consent",
     "current_consents",
     "erasure_of",
+    "erasure_of_lead",
     "is_erased",
     "may_contact",
     "purposes",

@@ -1,4 +1,4 @@
-"""Whether and how a customer was erased."""
+"""Whether and how a customer (or a person known only as a lead) was erased."""
 
 from __future__ import annotations
 
@@ -13,3 +13,7 @@ def erasure_of(customer: Any) -> ErasureRecord | None:
 
 def is_erased(customer: Any) -> bool:
     return ErasureRecord.objects.filter(customer_id=getattr(customer, "pk", customer)).exists()
+
+
+def erasure_of_lead(lead: Any) -> ErasureRecord | None:
+    return ErasureRecord.objects.filter(lead_id=getattr(lead, "pk", lead)).first()

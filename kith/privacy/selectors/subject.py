@@ -13,6 +13,7 @@ from kith.core import timeline
 from kith.parties.selectors.customers import relationships_of
 from kith.parties.services.custom_fields import definitions_for
 from kith.privacy.models import ConsentRecord, ErasureRecord
+from kith.privacy.subject_data import Subject
 
 
 def _plain(value: Any) -> Any:
@@ -238,3 +239,25 @@ BUILTIN_SECTIONS: list[tuple[str, Any, tuple[str, ...]]] = [
     ("consents", consent_rows, CONSENT_COLUMNS),
     ("erasure", erasure_rows, ("erased_at", "reason", "via")),
 ]
+
+
+# --- who a request is about -------------------------------------------------------------------------
+
+
+def subject_of_customer(customer: Any) -> Subject:
+    """A customer as a data subject: also known by their email addresses and phone numbers (so the leads
+    with one of them are theirs)."""
+    return Subject(
+        customer=customer,
+        emails=frozenset(e.address.lower() for e in customer.emails.all()),
+        phones=frozenset(p.number for p in customer.phones.all() if p.number),
+    )
+
+
+def subject_of_lead(lead: Any) -> Subject:
+    """A person known only as a lead: the lead, and every other lead with its email address or phone."""
+    return Subject(
+        emails=frozenset([lead.email.lower()] if lead.email else []),
+        phones=frozenset([lead.phone] if lead.phone else []),
+        lead_ids=frozenset([lead.pk]),
+    )

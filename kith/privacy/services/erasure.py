@@ -12,7 +12,12 @@ What stays: the customer number, kind, status (set to archived), account manager
 tags and roles, industry, company size and revenue; every interaction and timeline entry with its kind,
 time, channel, outcome and author, so counts and statistics do not change; the consent history's
 purposes, channels, states and times. Modules registered with ``register_subject_data(..., erase=...)``
-remove their own personal data at the same time.
+remove their own personal data at the same time: the sales records follow the rule written in
+``kith.privacy.services.sales_erasure`` (leads known by the customer's email addresses or phones, or
+converted into the customer, lose their identity; orders, invoices and payments keep their amounts).
+
+A person known only as a lead (not a customer) is erased with ``lead_erase``: the same sections that
+answer for such a subject (``per_subject``) erase what they hold, and an ``ErasureRecord`` names the lead.
 
 Irreversible: nothing removed is kept anywhere by this module. An ``ErasureRecord`` (who, when, why)
 marks the customer as erased.
@@ -46,8 +51,10 @@ from kith.parties.selectors.customers import relationships_of
 from kith.parties.services.search_index import customer_name_index
 from kith.privacy.choices import ErasureVia, FlagState
 from kith.privacy.models import ConsentRecord, ErasureRecord, RetentionFlag, RetentionRule
+from kith.privacy.selectors.subject import subject_of_customer, subject_of_lead
 from kith.privacy.services.consents import withdraw_all
-from kith.privacy.subject_data import sections
+from kith.privacy.subject_data import Subject, sections
+from kith.sales.models import Lead
 from kith.security import rules
 
 REASON_MIN, REASON_MAX = 5, 2000
@@ -128,6 +135,14 @@ def customers_erase(
     return done
 
 
+def _erase_sections(subject: Subject, user: Any) -> dict[str, int]:
+    return {
+        section.name: section.erase_of(subject, user)
+        for section in sections()
+        if section.erase is not None and section.applies_to(subject)
+    }
+
+
 def _forget_words(old_search_name: str) -> int:
     """Drop the old name's words from the typo vocabulary unless another customer's name still has them."""
     index = customer_name_index()
@@ -159,6 +174,8 @@ def anonymise(
     user = actor if getattr(actor, "pk", None) else None
     label, redacted = erased_label(customer.customer_number), redacted_text()
     old_search_name = customer.search_name
+    # who the person is known as, taken before their emails and phones go (their leads are found by them)
+    subject = subject_of_customer(customer)
     summary: dict[str, int] = {}
 
     # The audit trail records the erasure as the creation of its ErasureRecord (who, when, why, counts);
@@ -227,9 +244,7 @@ def anonymise(
         TimelineEntry.objects.filter(
             subject_type=ContentType.objects.get_for_model(Customer), subject_id=customer.pk
         ).exclude(summary="").update(summary="")
-        for section in sections():
-            if section.erase is not None:
-                summary[section.name] = section.erase(customer, user)
+        summary.update(_erase_sections(subject, user))
         summary["vocabulary_words"] = _forget_words(old_search_name)
 
         now = timezone.now()
@@ -245,4 +260,39 @@ def anonymise(
         )
     return ErasureRecord.objects.create(
         customer=customer, erased_at=now, erased_by=user, reason=reason, via=via, rule=rule, summary=summary
+    )
+
+
+def lead_erase(*, actor: Any, lead: Lead, reason: str, confirmation: str) -> ErasureRecord:
+    """Erase a person known only as a lead: that lead and the other leads with its email address or phone
+    (``kith.privacy.selectors.sales.leads_of``). ``confirmation`` must be the lead's id typed again. A lead
+    converted into a customer is erased with the customer (``customer_erase``)."""
+    rules.require_permission(actor, "privacy", rules.ADMINISTER)
+    errors: dict[str, list[str]] = {}
+    reason = _clean_reason(reason, errors)
+    if (confirmation or "").strip().lstrip("#") != str(lead.pk):
+        errors["confirmation"] = [_("Type the lead's id %(id)s to confirm.") % {"id": lead.pk}]
+    if errors:
+        raise ValidationError(errors)
+    return anonymise_lead(actor=actor, lead=lead, reason=reason, via=ErasureVia.MANUAL)
+
+
+@transaction.atomic
+def anonymise_lead(*, actor: Any, lead: Lead, reason: str, via: str) -> ErasureRecord:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.converted_customer_id is not None:
+        raise DomainError(
+            _("This lead became customer %(number)s: erase the customer, which covers its leads.")
+            % {"number": lead.converted_customer.customer_number},  # type: ignore[union-attr]
+            code="lead_converted",
+        )
+    if ErasureRecord.objects.filter(lead=lead).exists():
+        raise DomainError(_("This lead has already been erased."), code="already_erased")
+    user = actor if getattr(actor, "pk", None) else None
+    subject = subject_of_lead(lead)
+    # as for customers: the erasure is recorded as its ErasureRecord, never field by field
+    with capture.suppressed():
+        summary = _erase_sections(subject, user)
+    return ErasureRecord.objects.create(
+        lead=lead, erased_at=timezone.now(), erased_by=user, reason=reason, via=via, summary=summary
     )

@@ -79,16 +79,18 @@ def test_bundle_has_every_section_in_json_and_csv(admin_user, rich_customer):
 
 
 def test_modules_plug_in_their_sections(admin_user, rich_customer):
+    # a name no real module uses: the registry is shared by the whole process
     register_subject_data(
-        "orders", lambda customer: [{"order": "SO-1", "total": "12.50"}], columns=("order", "total")
+        "loyalty_points", lambda customer: [{"card": "LP-1", "points": "12"}], columns=("card", "points")
     )
     try:
         document, tables = _open(export_bundle(actor=admin_user, customer=rich_customer).content)
     finally:
-        _sections.pop("orders")
-    assert document["sections"]["orders"] == [{"order": "SO-1", "total": "12.50"}]
-    assert tables["orders"] == [{"order": "SO-1", "total": "12.50"}]
-    assert "orders" not in {s.name for s in sections()}
+        _sections.pop("loyalty_points")
+    assert document["sections"]["loyalty_points"] == [{"card": "LP-1", "points": "12"}]
+    assert tables["loyalty_points"] == [{"card": "LP-1", "points": "12"}]
+    assert "loyalty_points" not in {s.name for s in sections()}
+    assert {"orders", "invoices", "contracts", "leads"} <= {s.name for s in sections()}
 
 
 def test_export_refused_without_permission(user):

@@ -14,9 +14,10 @@ from kith.backups.services import backups
 
 class Command(BaseCommand):
     help = (
-        "Back up the database (SQLite: online backup API; PostgreSQL: pg_dump) into the instance's backups/"
-        " folder, with a JSON manifest of row counts and checksums. --verify [PATH] restores a backup (or a"
-        " fresh one) into a scratch database and compares every table."
+        "Back up the database (SQLite: online backup API; PostgreSQL: pg_dump) and the media folder (uploaded"
+        " files) into the instance's backups/ folder, with a JSON manifest of row counts and checksums."
+        " --verify [PATH] restores a backup (or a fresh one) into a scratch database and compares every table"
+        " and every media file."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -47,10 +48,13 @@ class Command(BaseCommand):
                 backup = backups.create_backup(output=output, encrypt=encrypt)
                 manifest = backup.manifest
                 rows = sum(table["rows"] for table in manifest["tables"].values())
+                files = len(manifest["media"]["files"])
                 self.stdout.write(
                     f"Backup written: {backup.path} ({filesizeformat(manifest['size'])}, "
                     f"{len(manifest['tables'])} tables, {rows} rows"
-                    f"{', encrypted' if manifest['encrypted'] else ''})"
+                    f"{', encrypted' if manifest['encrypted'] else ''}); media folder: {files} files in "
+                    f"{backup.media_path.name if backup.media_path else '-'}"
+                    f" ({filesizeformat(manifest['media']['size'])})"
                 )
                 if verify is None:
                     return
@@ -61,7 +65,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Verified: {report.backup.path.name} restores; {report.tables} tables match their row counts"
-                    " and checksums."
+                    " and checksums"
+                    + (
+                        f"; {len(report.backup.manifest['media'].get('files', {}))} media files match theirs."
+                        if isinstance(report.backup.manifest.get("media"), dict)
+                        else " (a backup without media files)."
+                    )
                 )
             )
             return

@@ -1,4 +1,5 @@
-"""``kith restore PATH``: replace the database with a backup, migrate forward, print the row counts."""
+"""``kith restore PATH``: replace the database and the media folder with a backup, migrate forward, print
+the row counts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from kith.backups.services import backups
 
 
 class Command(BaseCommand):
-    help = "Restore a backup made by `kith backup` (refuses a database with data unless --yes)."
+    help = (
+        "Restore a backup made by `kith backup`: the database and, when the backup holds it, the media folder"
+        " (refuses a database with data unless --yes)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path", type=Path, help="The backup file (its manifest is read from PATH.json).")
@@ -30,6 +34,15 @@ class Command(BaseCommand):
         for table, rows in sorted(report.counts.items()):
             self.stdout.write(f"  {table.ljust(width)}  {rows:>10}")
         self.stdout.write(f"  {'total'.ljust(width)}  {sum(report.counts.values()):>10}")
+        if report.media_files is None:
+            self.stdout.write(
+                "This backup holds no media files (made before Kith backed them up): the media folder was"
+                " left as it is."
+            )
+        else:
+            self.stdout.write(
+                f"Media folder restored: {report.media_files} files, each matching its checksum."
+            )
         if report.matches_manifest is True:
             self.stdout.write(
                 self.style.SUCCESS("Every table matches the backup's manifest (rows and checksums).")
