@@ -1,9 +1,14 @@
-"""Shared pytest fixtures: users, signed-in clients, a few customers."""
+"""Shared pytest fixtures: users, signed-in clients, a few customers, a loopback SMTP inbox."""
 
 from __future__ import annotations
 
+import email
 import os
+import socket
+from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,6 +85,44 @@ def admin_user(db, django_user_model):  # type: ignore[no-untyped-def]
 def signed_in(client, user):  # type: ignore[no-untyped-def]
     client.force_login(user)
     return client
+
+
+class SmtpInbox:
+    """What the loopback SMTP server received: (recipients, message) per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[SmtpInbox]:
+    """A real SMTP server (aiosmtpd) on loopback that Django's SMTP backend sends to, in English; the test
+    reads ``smtp.messages``."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.LANGUAGE_CODE = "en"
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture(autouse=True)

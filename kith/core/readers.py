@@ -433,6 +433,33 @@ def _open_xlsx(path: Path) -> Table:
     return Table("xlsx", "", "", _unique_columns(header), source)
 
 
+# A workbook is a zip of XML: legitimate parts shrink 5-20 times. A part that inflates far more, or parts
+# that add up to more than a big import could hold, are a "zip bomb" meant to exhaust memory or disk
+# (openpyxl reads the shared strings whole, even in read-only mode).
+_MAX_INFLATED = 4 * 1024**3
+_MAX_RATIO, _RATIO_FROM = 200, 16 * 1024**2
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ReadError(_("This file could not be read as an Excel workbook (.xlsx).")) from exc
+    total = sum(part.file_size for part in parts)
+    swollen = any(
+        part.file_size > _RATIO_FROM and part.file_size > _MAX_RATIO * max(part.compress_size, 1)
+        for part in parts
+    )
+    if total > _MAX_INFLATED or swollen:
+        raise ReadError(
+            _("This workbook unpacks to far more data than it holds (%(size)d MB): it is refused.")
+            % {"size": total // 1024**2}
+        )
+
+
 @dataclass
 class _XlsxSource:
     path: Path
@@ -445,6 +472,7 @@ class _XlsxSource:
     def load(self) -> Any:
         from openpyxl import load_workbook
 
+        _refuse_zip_bomb(self.path)
         try:
             return load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # a damaged zip or XML surfaces as many exception types; all mean the same

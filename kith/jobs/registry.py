@@ -24,6 +24,8 @@ class JobKind:
     result_template: str = ""
     # (object type, action) the downloader must still hold for the job's file (an export: customer, export)
     file_permission: tuple[str, str] | None = None
+    # the webhook event sent when a job of this kind ends ("export.finished"), or none
+    finished_event: str = ""
 
 
 _kinds: dict[str, JobKind] = {}
@@ -36,11 +38,12 @@ def register(
     *,
     result_template: str = "",
     file_permission: tuple[str, str] | None = None,
+    finished_event: str = "",
 ) -> None:
     """``run(job, progress)`` does the work and returns the result (JSON); it reports rows through
     ``progress`` and writes its file (if any) to ``progress.work_file(suffix)``. It must be safe to run again
     from the start: a job whose worker died is run again, and only a finished run's file is kept."""
-    _kinds[code] = JobKind(code, label, run, result_template, file_permission)
+    _kinds[code] = JobKind(code, label, run, result_template, file_permission, finished_event)
 
 
 def kind(code: str) -> JobKind:
@@ -48,6 +51,11 @@ def kind(code: str) -> JobKind:
         return _kinds[code]
     except KeyError:
         raise LookupError(f"unknown job kind {code!r}") from None
+
+
+def finished_event(code: str) -> str:
+    found = _kinds.get(code)
+    return found.finished_event if found else ""
 
 
 def result_template(code: str) -> str:

@@ -61,6 +61,17 @@ def file_response(job: Job, user: Any) -> FileResponse:
     path = file_path(job)
     if path is None or not path.exists():
         raise Http404
+    if kind is not None and kind.file_permission is not None and job.owner_id != getattr(user, "pk", None):
+        # someone else's export (an administrator sees every job): their download is an export of its own
+        from kith.audit.choices import AccessKind
+        from kith.audit.services import log_access
+
+        log_access(
+            user,
+            AccessKind.EXPORT,
+            filters={"job": job.pk, "kind": job.kind, "exported_by": job.owner_id},
+            result_count=job.done,
+        )
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=str(job.result.get("download_name") or path.name)
     )

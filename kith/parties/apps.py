@@ -22,9 +22,16 @@ class PartiesConfig(AppConfig):
             _("Customer export"),
             exports.run_customer_export,
             file_permission=("customer", rules.EXPORT),
+            finished_event="export.finished",
         )
         result = "parties/_import_result.html"
-        jobs.register(imports.JOB_KIND, _("Customer import"), imports.run_import, result_template=result)
+        jobs.register(
+            imports.JOB_KIND,
+            _("Customer import"),
+            imports.run_import,
+            result_template=result,
+            finished_event="import.finished",
+        )
         jobs.register(imports.UNDO_KIND, _("Undo of an import"), imports.run_undo, result_template=result)
         jobs.register(duplicates.SCAN_KIND, _("Search for duplicate customers"), duplicates.run_scan_all)
         jobs.register(quality.BULK_KIND, _("Data-quality bulk action"), quality.run_bulk)

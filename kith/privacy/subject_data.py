@@ -33,12 +33,15 @@ Files = Callable[[Any], Iterable[tuple[str, Callable[[], bytes]]]]
 class Subject:
     """Who a privacy request is about. ``emails`` (lower case) and ``phones`` (E.164) are the ways the
     person is known, taken when the request starts (an erasure removes them as it goes); ``lead_ids``
-    names the leads the request was made from."""
+    names the leads the request was made from. ``seen_by`` (a person known only as a lead) is the user
+    answering the request: the other leads with the person's email address or phone are the subject's
+    only as far as that user sees them (None: none of them)."""
 
     customer: Any = None
     emails: frozenset[str] = frozenset()
     phones: frozenset[str] = frozenset()
     lead_ids: frozenset[int] = frozenset()
+    seen_by: Any = None
 
 
 @dataclass(frozen=True)

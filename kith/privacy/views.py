@@ -65,6 +65,14 @@ def _consent_context(
     }
 
 
+def zip_response(bundle: Any) -> HttpResponse:
+    """A data-subject bundle as a download that no cache keeps (the page and the API)."""
+    response = HttpResponse(bundle.content, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_consents(request: HttpRequest, number: str) -> HttpResponse:
@@ -115,10 +123,7 @@ def customer_export(request: HttpRequest, number: str) -> HttpResponse:
     """Download everything Kith holds about the customer (POST, so no prefetch or crawler triggers it)."""
     customer = customer_by_number(user=request.user, customer_number=number)
     bundle = export_bundle(actor=request.user, customer=customer)
-    response = HttpResponse(bundle.content, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
-    response["Cache-Control"] = "no-store"
-    return response
+    return zip_response(bundle)
 
 
 @login_required
@@ -181,6 +186,8 @@ def subjects(request: HttpRequest) -> HttpResponse:
             matches = lookup.find_subjects(user=request.user, query=form.cleaned_data["q"])
         except ValidationError as exc:
             apply_service_errors(exc, form)
+        else:
+            lookup.log_lookup(request.user, matches)
     return render(
         request,
         "privacy/subjects.html",
@@ -200,10 +207,7 @@ def lead_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Download everything Kith holds about a person known only as a lead (and its twins by email/phone)."""
     lead = lookup.lead_for(user=request.user, lead_id=pk)
     bundle = export_bundle(actor=request.user, lead=lead)
-    response = HttpResponse(bundle.content, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
-    response["Cache-Control"] = "no-store"
-    return response
+    return zip_response(bundle)
 
 
 @login_required
@@ -235,7 +239,12 @@ def lead_erase(request: HttpRequest, pk: int) -> HttpResponse:
             "lead": lead,
             "form": form,
             "erasure": erasure,
-            "leads": list(sales_selectors.leads_of(subject_of_lead(lead))) if erasure is None else [],
+            # exactly the leads ``lead_erase`` erases for this user (the same rule, the same viewer)
+            "leads": (
+                list(sales_selectors.leads_of(subject_of_lead(lead, seen_by=request.user)))
+                if erasure is None
+                else []
+            ),
         },
         status=400 if form.errors else 200,
     )

@@ -85,6 +85,11 @@ class SalesConfig(AppConfig):
         from kith.sales import order_types
 
         order_types.register()
+        from kith.core import schedule
+        from kith.sales.contract_tasks import enqueue_quote_expiry
+        from kith.sales.services.quotes import EXPIRY_HOUR, EXPIRY_JOB
+
+        schedule.register_daily(EXPIRY_JOB, hour=EXPIRY_HOUR, enqueue=enqueue_quote_expiry)
         # every model of the app, those that later items of sales add included
         registry.audit_app("sales")
         registry.audit_model("sales.ConsumptionLine", root="customer_id")  # listed on the customer's history
@@ -93,3 +98,17 @@ class SalesConfig(AppConfig):
 
         register_subject_data("consumption", subject_rows, columns=SUBJECT_COLUMNS)
         events.register()
+        from kith.sales import sensitive
+
+        sensitive.register()
+        from kith.jobs import registry as jobs
+        from kith.sales.services import exports
+
+        for spec in exports.SPECS.values():  # one kind per list: the file's download needs its own permission
+            jobs.register(
+                spec.job_kind,
+                spec.job_label,
+                exports.run_sales_export,
+                file_permission=(spec.object_type, EXPORT),
+                finished_event="export.finished",
+            )

@@ -71,7 +71,7 @@ class QuoteStatus(models.TextChoices):
     SENT = "sent", _("sent")
     ACCEPTED = "accepted", _("accepted")
     REJECTED = "rejected", _("rejected")
-    SUPERSEDED = "superseded", _("replaced by a newer revision")
+    SUPERSEDED = "superseded", _("superseded (a newer revision or another accepted quote)")
     EXPIRED = "expired", _("expired")
 
 

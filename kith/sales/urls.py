@@ -9,6 +9,7 @@ urlpatterns = [
     path("", sales_home, name="home"),
     path("products/", views.product_list, name="product_list"),
     path("products/new/", views.product_create, name="product_create"),
+    path("products/import/", include("kith.sales.catalogue_import_urls")),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),
     path("products/<int:pk>/delete/", views.product_delete, name="product_delete"),
@@ -33,4 +34,5 @@ urlpatterns = [
     path("contracts/", include("kith.sales.contract_urls")),
     path("invoices/", include("kith.sales.billing_urls")),
     path("consumption/", include("kith.sales.consumption_urls")),
+    path("exports/", include("kith.sales.export_urls")),
 ]

@@ -178,19 +178,14 @@ def _job(owner: Any, ref: EventRef) -> Rendered | None:
     return Rendered(dict(JobSerializer(job).data), ()) if job is not None else None
 
 
-def _job_events() -> dict[str, str]:
-    from kith.parties.imports import services as imports
-    from kith.parties.services import exports
-
-    return {imports.JOB_KIND: "import.finished", exports.JOB_KIND: "export.finished"}
-
-
 def _job_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
     if created or instance.status not in _FINISHED or (update_fields and "status" not in update_fields):
         return
-    event = _job_events().get(instance.kind)
-    if event is not None:
+    from kith.jobs.registry import finished_event
+
+    event = finished_event(instance.kind)
+    if event:
         events.publish(
             event,
             subject_type="jobs.job",

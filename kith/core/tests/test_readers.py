@@ -416,3 +416,23 @@ def test_two_hundred_thousand_rows_stream_in_little_memory(tmp_path: Path) -> No
     assert last["Customer number"] == "C-199999"
     assert 150_000 < (table.row_count_estimate() or 0) < 250_000
     assert peak < size * 0.2, f"peak {peak} bytes for a file of {size} bytes"
+
+
+def test_a_workbook_that_inflates_far_beyond_its_size_is_refused(tmp_path: Path) -> None:
+    """A "zip bomb" .xlsx: 64 MB of shared strings squeezed into ~64 KB is refused before openpyxl reads it."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    path = tmp_path / "bomb.xlsx"
+    book = Workbook()
+    book.active.append(["sku", "name"])
+    book.save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/padding.xml", b" " * (64 * 1024**2))
+    with pytest.raises(ReadError) as refused:
+        open_table(path)
+    assert "unpacks to far more data" in refused.value.message
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    assert open_table(plain).columns == ["sku", "name"]

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import socket
 import time
 from email.message import Message
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -23,37 +20,6 @@ from kith.security.testing import make_user, with_clearance
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2026, 3, 10)
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings):  # type: ignore[no-untyped-def]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.LANGUAGE_CODE = "en"
-    yield inbox
-    controller.stop()
 
 
 def _parts(message: Message) -> tuple[str, str]:

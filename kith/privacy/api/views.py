@@ -3,11 +3,8 @@ data subject by email or phone, and the export and erasure of a person known onl
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,6 +20,7 @@ from kith.privacy.selectors import lookup
 from kith.privacy.services import consents as consent_services
 from kith.privacy.services import erasure as erasure_services
 from kith.privacy.services.export import export_bundle
+from kith.privacy.views import zip_response
 from kith.security import rules
 
 HISTORY_LIMIT = 500
@@ -79,10 +77,7 @@ class CustomerExportView(KithAPIView):
     def get(self, request: Request, number: str) -> HttpResponse:
         customer = customer_by_number(user=request.user, customer_number=number)
         bundle = export_bundle(actor=request.user, customer=customer)
-        response = HttpResponse(bundle.content, content_type="application/zip")
-        response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
-        response["Cache-Control"] = "no-store"
-        return response
+        return zip_response(bundle)
 
 
 class CustomerErasureView(KithAPIView):
@@ -115,13 +110,6 @@ class CustomerErasureView(KithAPIView):
         return Response(s.ErasureSerializer(erasure).data, status=status.HTTP_201_CREATED)
 
 
-def _zip(bundle: Any) -> HttpResponse:
-    response = HttpResponse(bundle.content, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, bundle.filename) or "attachment"
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 class SubjectSearchView(KithAPIView):
     @extend_schema(
         operation_id="privacy_subjects_find",
@@ -139,6 +127,7 @@ class SubjectSearchView(KithAPIView):
         if not query.strip():
             raise field_error("q", _("Give an email address or a phone number."))
         matches = lookup.find_subjects(user=request.user, query=query)
+        lookup.log_lookup(request.user, matches)
         return Response(s.SubjectMatchesSerializer(matches).data)
 
 
@@ -153,7 +142,7 @@ class LeadExportView(KithAPIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         lead = lookup.lead_for(user=request.user, lead_id=pk)
-        return _zip(export_bundle(actor=request.user, lead=lead))
+        return zip_response(export_bundle(actor=request.user, lead=lead))
 
 
 class LeadErasureView(KithAPIView):

@@ -1,5 +1,6 @@
 """Finding the data subject of a request ("what do you hold about me?", "erase me") by the email address
-or phone number the person gives: the customers and the leads known by it, as far as the asker sees them."""
+or phone number the person gives: the customers and the leads known by it, as far as the asker sees them.
+Every lookup is a search in the access log (``log_lookup``), as the customer search is."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from kith.audit.choices import AccessKind
+from kith.audit.services import log_access
 from kith.parties.models import Customer, Email, Phone
 from kith.parties.selectors.customers import customers_for
+from kith.parties.selectors.search import loggable_query
 from kith.parties.services.contact_points import normalise_email, normalise_phone
 from kith.sales.choices import LEAD
 from kith.sales.models import Lead
@@ -62,6 +66,22 @@ def find_subjects(*, user: Any, query: str) -> SubjectMatches:
         .order_by("-created_at", "-id")[:LIMIT]
     )
     return SubjectMatches(query=text, kind=kind, customers=list(customers), leads=list(visible_leads))
+
+
+def log_lookup(user: Any, matches: SubjectMatches) -> None:
+    """One access-log row per lookup (the pages and the API call it after ``find_subjects``): the query
+    as the customer search logs it (a phone number masked to its last two digits), the customers listed,
+    the leads listed under ``filters`` (``lookup=email&lead=12&lead=15``) and how many were listed."""
+    log_access(
+        user,
+        AccessKind.SEARCH,
+        customer_ids=[c.pk for c in matches.customers],
+        query=loggable_query(
+            matches.query, [{"customer_number": c.customer_number} for c in matches.customers]
+        ),
+        filters={"lookup": matches.kind, "lead": [lead.pk for lead in matches.leads]},
+        result_count=len(matches.customers) + len(matches.leads),
+    )
 
 
 def lead_for(*, user: Any, lead_id: int) -> Lead:

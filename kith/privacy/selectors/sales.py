@@ -1,11 +1,19 @@
 """What the sales app holds about a data subject, section by section, for the data-subject export.
 
-Leads are matched to a person, not only to a customer: the leads of a subject are the leads the request
-names, the leads converted into the customer, and every lead with one of the subject's email addresses
-(lower case, as the lead service stores them) or phone numbers (E.164). Deals, quotes, orders,
-shipments, invoices, payments and contracts belong to a customer through their ``customer`` key.
+Leads are matched to a person, not only to a customer (``leads_of``):
 
-Reads the sales models directly: the export is everything, whoever owns the records, so the
+- a customer's leads are the leads converted into the customer and the leads with one of the customer's
+  email addresses (lower case, as the lead service stores them) or phone numbers (E.164) that were not
+  converted into another customer: a lead converted into customer B is B's, even when B shares a mailbox
+  or a phone with the subject;
+- the leads of a person known only as a lead are the leads the request names and the leads with the
+  person's email address or phone that were converted into no customer (a converted lead is answered
+  with its customer) and that the user answering the request may see (``Subject.seen_by``).
+
+Deals, quotes, orders, shipments, invoices, payments and contracts belong to a customer through their
+``customer`` key.
+
+Reads the sales models directly: a customer's export is everything, whoever owns the records, so the
 permission-scoped sales selectors do not fit (the caller has checked the privacy permission).
 """
 
@@ -18,6 +26,7 @@ from django.db.models import Q, QuerySet
 
 from kith.privacy.selectors.subject import _plain, _user
 from kith.privacy.subject_data import Subject
+from kith.sales.choices import LEAD
 from kith.sales.models import (
     Contract,
     FollowUpTask,
@@ -31,22 +40,31 @@ from kith.sales.models import (
     QuoteLine,
     Shipment,
 )
+from kith.security.selectors import visible_q
 
 # where a contract's document is put in the export bundle (see ``contract_files``)
 DOCUMENTS_FOLDER = "documents"
 
 
 def leads_of(subject: Subject) -> QuerySet[Lead]:
-    """Every lead about the subject (the rule is in the module docstring)."""
+    """Every lead about the subject (the rule is in the module docstring). The export, the erasure and
+    the erasure page all use it, so what is shown is what is exported and erased."""
     match = Q(pk__in=sorted(subject.lead_ids)) if subject.lead_ids else Q(pk__in=[])
-    if subject.customer is not None:
-        match |= Q(converted_customer_id=subject.customer.pk)
+    customer_id = subject.customer.pk if subject.customer is not None else None
+    if customer_id is not None:
+        match |= Q(converted_customer_id=customer_id)
     emails = sorted(e for e in subject.emails if e)
     phones = sorted(p for p in subject.phones if p)
-    if emails:
-        match |= Q(email__in=emails)
-    if phones:
-        match |= Q(phone__in=phones)
+    if emails or phones:
+        known = Q(email__in=emails) if emails else Q(phone__in=phones)
+        if emails and phones:
+            known |= Q(phone__in=phones)
+        if customer_id is not None:
+            # a twin converted into another customer belongs to that customer's request
+            twins = known & (Q(converted_customer__isnull=True) | Q(converted_customer_id=customer_id))
+        else:
+            twins = known & Q(converted_customer__isnull=True) & visible_q(subject.seen_by, LEAD)
+        match |= twins
     return Lead.objects.filter(match).order_by("created_at", "id")
 
 

@@ -254,10 +254,12 @@ def subject_of_customer(customer: Any) -> Subject:
     )
 
 
-def subject_of_lead(lead: Any) -> Subject:
-    """A person known only as a lead: the lead, and every other lead with its email address or phone."""
+def subject_of_lead(lead: Any, *, seen_by: Any) -> Subject:
+    """A person known only as a lead: the lead, and the other leads with its email address or phone that
+    were converted into no customer and that ``seen_by`` (the user answering the request) may see."""
     return Subject(
         emails=frozenset([lead.email.lower()] if lead.email else []),
         phones=frozenset([lead.phone] if lead.phone else []),
         lead_ids=frozenset([lead.pk]),
+        seen_by=seen_by,
     )

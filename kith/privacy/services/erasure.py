@@ -13,11 +13,15 @@ tags and roles, industry, company size and revenue; every interaction and timeli
 time, channel, outcome and author, so counts and statistics do not change; the consent history's
 purposes, channels, states and times. Modules registered with ``register_subject_data(..., erase=...)``
 remove their own personal data at the same time: the sales records follow the rule written in
-``kith.privacy.services.sales_erasure`` (leads known by the customer's email addresses or phones, or
-converted into the customer, lose their identity; orders, invoices and payments keep their amounts).
+``kith.privacy.services.sales_erasure`` (leads converted into the customer, or known by the customer's
+email addresses or phones and not converted into another customer, lose their identity; orders, invoices
+and payments keep their amounts; the titles of the customer's sales timeline entries become the kind and
+the record's number).
 
 A person known only as a lead (not a customer) is erased with ``lead_erase``: the same sections that
-answer for such a subject (``per_subject``) erase what they hold, and an ``ErasureRecord`` names the lead.
+answer for such a subject (``per_subject``) erase what they hold — the lead and its twins by email or
+phone that the erasing user may see and that were converted into no customer, exactly the leads the
+erasure page lists — and an ``ErasureRecord`` names the lead.
 
 Irreversible: nothing removed is kept anywhere by this module. An ``ErasureRecord`` (who, when, why)
 marks the customer as erased.
@@ -53,6 +57,7 @@ from kith.privacy.choices import ErasureVia, FlagState
 from kith.privacy.models import ConsentRecord, ErasureRecord, RetentionFlag, RetentionRule
 from kith.privacy.selectors.subject import subject_of_customer, subject_of_lead
 from kith.privacy.services.consents import withdraw_all
+from kith.privacy.services.sales_erasure import neutral_timeline_titles
 from kith.privacy.subject_data import Subject, sections
 from kith.sales.models import Lead
 from kith.security import rules
@@ -245,6 +250,8 @@ def anonymise(
             subject_type=ContentType.objects.get_for_model(Customer), subject_id=customer.pk
         ).exclude(summary="").update(summary="")
         summary.update(_erase_sections(subject, user))
+        # the sales titles name the quote's recipient, the deal, the contract: kind and number only
+        summary["sales_timeline_titles"] = neutral_timeline_titles(customer)
         summary["vocabulary_words"] = _forget_words(old_search_name)
 
         now = timezone.now()
@@ -265,8 +272,9 @@ def anonymise(
 
 def lead_erase(*, actor: Any, lead: Lead, reason: str, confirmation: str) -> ErasureRecord:
     """Erase a person known only as a lead: that lead and the other leads with its email address or phone
+    that ``actor`` may see and that were converted into no customer — the leads the erasure page lists
     (``kith.privacy.selectors.sales.leads_of``). ``confirmation`` must be the lead's id typed again. A lead
-    converted into a customer is erased with the customer (``customer_erase``)."""
+    converted into a customer is erased with the customer (``customer_erase``), and so are its twins."""
     rules.require_permission(actor, "privacy", rules.ADMINISTER)
     errors: dict[str, list[str]] = {}
     reason = _clean_reason(reason, errors)
@@ -289,7 +297,7 @@ def anonymise_lead(*, actor: Any, lead: Lead, reason: str, via: str) -> ErasureR
     if ErasureRecord.objects.filter(lead=lead).exists():
         raise DomainError(_("This lead has already been erased."), code="already_erased")
     user = actor if getattr(actor, "pk", None) else None
-    subject = subject_of_lead(lead)
+    subject = subject_of_lead(lead, seen_by=user)  # the twins the erasure page listed to this user
     # as for customers: the erasure is recorded as its ErasureRecord, never field by field
     with capture.suppressed():
         summary = _erase_sections(subject, user)

@@ -106,7 +106,8 @@ def _document(now: Any, subject: Subject, data: dict[str, Any]) -> dict[str, Any
 def export_bundle(*, actor: Any, customer: Any = None, lead: Any = None) -> ExportBundle:
     """Build the bundle about ``customer`` or about ``lead`` (a person known only as a lead):
     ``subject.json`` with every section, one ``<section>.csv`` per section and, under ``documents/``,
-    the contract documents the rows name.
+    the contract documents the rows name. A lead's bundle holds the lead and its twins by email or phone
+    that ``actor`` may see and that were converted into no customer (``selectors.sales.leads_of``).
 
     Requires ("privacy", "export"); the caller has already checked that ``actor`` may see the customer
     or the lead."""
@@ -127,7 +128,7 @@ def export_bundle(*, actor: Any, customer: Any = None, lead: Any = None) -> Expo
                 "approved access request for this customer."
             )
         )
-    subject = subject_of_customer(customer) if customer is not None else subject_of_lead(lead)
+    subject = subject_of_customer(customer) if customer is not None else subject_of_lead(lead, seen_by=actor)
     now = timezone.now()
     data = collect(subject=subject)
     content = _bundle(subject, data, _document(now, subject, data))

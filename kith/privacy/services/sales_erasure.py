@@ -16,7 +16,14 @@ pipeline's history do not change.
   dates, totals, paid amounts, currencies, statuses, methods — what accounting law requires;
 - contracts: the signed document is deleted from storage (after the commit, so a rolled-back erasure
   keeps it) with its file name, type, size and checksum; the title is redacted and the notes emptied.
-  Kept: reference, status, term, value, renewal.
+  Kept: reference, status, term, value, renewal;
+- the customer's sales timeline entries (kinds ``sales.*``): their titles name the recipient of a quote,
+  the deal, the contract; each becomes the kind's label and the record's number ("Quote Q2026-00001",
+  "Opportunity #12"; ``neutral_timeline_titles``). Kind, time, author and source stay; the summaries
+  are emptied with every other timeline summary of the customer.
+
+A lead converted into another customer is never the subject's, even when it shares the subject's email
+address or phone (``leads_of``): it is erased with its own customer.
 
 The sales services are not used here: they refuse changes to confirmed orders, issued invoices or
 converted leads, as they should for everyone but an erasure. The rows are changed with single UPDATEs
@@ -30,11 +37,14 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kith.core import timeline
+from kith.core.models import TimelineEntry
 from kith.privacy.selectors.sales import leads_of
 from kith.privacy.subject_data import Subject
 from kith.sales.models import (
@@ -148,3 +158,55 @@ def erase_contracts(customer: Any, actor: Any) -> int:
     )
     _delete_after_commit(storage, documents)
     return count
+
+
+SALES_KINDS = "sales."  # the prefix of the timeline kinds the sales app publishes
+
+
+def _record_numbers(entries: list[TimelineEntry]) -> dict[tuple[int, int], str]:
+    """(source type, source id) -> the record's number, for the sources that have one (quotes, orders,
+    shipments, invoices); one query per kind of record."""
+    wanted: dict[int, set[int]] = {}
+    for entry in entries:
+        if entry.source_type_id is not None and entry.source_id is not None:
+            wanted.setdefault(entry.source_type_id, set()).add(entry.source_id)
+    numbers: dict[tuple[int, int], str] = {}
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None or not any(f.name == "number" for f in model._meta.concrete_fields):
+            continue
+        for pk, number in model._default_manager.filter(pk__in=sorted(ids)).values_list("pk", "number"):
+            if number:
+                numbers[(type_id, pk)] = str(number)
+    return numbers
+
+
+def neutral_timeline_titles(customer: Any) -> int:
+    """Give every sales timeline entry of ``customer`` a title without personal data: the kind's label
+    and the record's number, or its id when it has no number ("Quote Q2026-00001", "Opportunity #12").
+    The sales services write the recipient, the deal's name or the contract's title into the titles."""
+    entries = list(
+        TimelineEntry.objects.filter(
+            subject_type=ContentType.objects.get_for_model(customer),
+            subject_id=customer.pk,
+            kind__startswith=SALES_KINDS,
+        ).only("id", "kind", "title", "source_type_id", "source_id")
+    )
+    numbers = _record_numbers(entries)
+    changed = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for entry in entries:
+            label = timeline.kind_label(entry.kind)
+            if entry.source_id is None:
+                title = label
+            else:
+                number = numbers.get((entry.source_type_id or 0, entry.source_id))
+                title = _("%(kind)s %(number)s") % {
+                    "kind": label,
+                    "number": number or f"#{entry.source_id}",
+                }
+            if entry.title != title:
+                entry.title = title[:300]
+                changed.append(entry)
+    TimelineEntry.objects.bulk_update(changed, ["title"], batch_size=500)
+    return len(entries)

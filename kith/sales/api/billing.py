@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, error_responses, field_error, results_of, validated
 from kith.sales.api import order_serializers as s
-from kith.sales.api.orders import PAGING, page_of
+from kith.sales.api.params import PAGING, optional_id, page_of
 from kith.sales.models import InvoiceStatus
 from kith.sales.selectors import billing as selectors
 from kith.sales.selectors import orders as order_selectors
@@ -34,14 +34,11 @@ class InvoiceListView(KithAPIView):
             raise field_error(
                 "status", _("Use one of: %(values)s.") % {"values": ", ".join(InvoiceStatus.values)}
             )
-        order = params.get("order") or ""
-        if order and not (order.isascii() and order.isdigit() and len(order) < 19):
-            raise field_error("order", _("Give an order id."))
         rows = selectors.invoice_list(
             user=request.user,
             status=params.get("status") or "",
             customer_number=params.get("customer") or "",
-            order=int(order) if order else None,
+            order=optional_id(request, "order"),
         )
         return page_of(request, rows, s.InvoiceSerializer)
 

@@ -18,11 +18,11 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, StrictSerializer, error_responses, field_error, validated
 from kith.parties.selectors.customers import customer_by_number
+from kith.sales.api.params import MAX_LIMIT, whole
 from kith.sales.models import ConsumptionKind, ConsumptionLine, ConsumptionSource
 from kith.sales.selectors import consumption as selectors
 from kith.sales.services import consumption as services
 
-MAX_LIMIT = 200
 MAX_LINES = 1000  # per request
 
 
@@ -208,15 +208,6 @@ def _customer(request: Request) -> Any:
         raise field_error("customer", _("No customer you may see has this number.")) from None
 
 
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
-
-
 _PUSH = PolymorphicProxySerializer(
     component_name="ConsumptionPush",
     serializers=[ConsumptionLineInputSerializer, ConsumptionBatchInputSerializer],
@@ -255,7 +246,7 @@ class ConsumptionListView(KithAPIView):
                     "kind", _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(ConsumptionKind.values)}
                 )
             rows = rows.filter(kind=kind)
-        limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
+        limit = whole(request, "limit", 50, 1, MAX_LIMIT)
         if params.get("cursor"):
             day, pk = _decode(params["cursor"])
             rows = rows.filter(Q(occurred_on__lt=day) | Q(occurred_on=day, id__lt=pk))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,10 +13,11 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, error_responses, field_error, validated
 from kith.sales.api import order_serializers as s
-from kith.sales.api.orders import PAGING, page_of, whole
+from kith.sales.api.params import PAGING, page_of, whole
 from kith.sales.models import ContractStatus
 from kith.sales.selectors import contracts as selectors
 from kith.sales.services import contracts as services
+from kith.sales.views.contracts import document_response
 
 
 class ContractListView(KithAPIView):
@@ -101,21 +102,7 @@ class ContractDocumentView(KithAPIView):
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        contract = selectors.contract_for(request.user, pk)
-        if not contract.document:
-            raise Http404
-        try:
-            handle = contract.document.open("rb")
-        except OSError as exc:
-            raise Http404 from exc
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=contract.document_name or "contract",
-            content_type=contract.document_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return document_response(selectors.contract_for(request.user, pk))
 
     @extend_schema(
         operation_id="contracts_document_upload",
@@ -134,6 +121,6 @@ class ContractDocumentView(KithAPIView):
             contract=contract,
             data={},
             document=upload,
-            expected_version=int(raw) if raw.isdigit() and len(raw) < 10 else None,
+            expected_version=int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None,
         )
         return Response(s.ContractSerializer(contract).data)

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, StrictSerializer, error_responses, field_error, validated
 from kith.sales import currencies
+from kith.sales.api.params import PAGING, optional_id, page_of
 from kith.sales.choices import OPPORTUNITY
 from kith.sales.forecast_forms import LONGEST_PERIOD, default_currency
 from kith.sales.models import Pipeline
@@ -23,8 +24,6 @@ from kith.sales.models.targets import SalesTarget
 from kith.sales.selectors import forecast as selectors
 from kith.sales.services import targets as services
 from kith.security.rules import VIEW, require_permission
-
-MAX_LIMIT = 200
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -234,24 +233,6 @@ def _currency(request: Request) -> str:
     return code
 
 
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
-
-
-def _id(request: Request, name: str) -> int | None:
-    raw = (request.query_params.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or int(raw) > 2**63 - 1:
-        raise field_error(name, _("Give an id (a whole number)."))
-    return int(raw)
-
-
 def _target(target: SalesTarget) -> dict[str, Any]:
     return dict(TargetSerializer(target).data)
 
@@ -270,7 +251,7 @@ class ForecastView(KithAPIView):
         responses={200: ForecastSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        user_id, team_id = _id(request, "user"), _id(request, "team")
+        user_id, team_id = optional_id(request, "user"), optional_id(request, "team")
         if user_id is not None and team_id is not None:
             raise field_error("team", _("Ask about a person or a team, not both."))
         date_from, date_to = _period(request)
@@ -313,7 +294,7 @@ class FunnelView(KithAPIView):
     )
     def get(self, request: Request) -> Response:
         require_permission(request.user, OPPORTUNITY, VIEW)
-        key = _id(request, "pipeline")
+        key = optional_id(request, "pipeline")
         date_from, date_to = _period(request)
         pipelines = Pipeline.objects.order_by("-is_default", "name", "id")
         pipeline = pipelines.filter(pk=key).first() if key is not None else pipelines.first()
@@ -380,30 +361,19 @@ class TargetListView(KithAPIView):
             OpenApiParameter("team", int),
             OpenApiParameter("date_from", str, description="Targets ending on or after (YYYY-MM-DD)"),
             OpenApiParameter("date_to", str, description="Targets starting on or before (YYYY-MM-DD)"),
-            OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
-            OpenApiParameter("offset", int),
+            *PAGING,
         ],
         responses={200: TargetPageSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
-        offset = _whole(request, "offset", 0, 0, 10**9)
         rows = selectors.target_list(
             user=request.user,
-            subject_user=_id(request, "user"),
-            subject_team=_id(request, "team"),
+            subject_user=optional_id(request, "user"),
+            subject_team=optional_id(request, "team"),
             date_from=_day(request, "date_from"),
             date_to=_day(request, "date_to"),
         )
-        count = rows.count()
-        page = list(rows[offset : offset + limit])
-        return Response(
-            {
-                "results": [_target(t) for t in page],
-                "count": count,
-                "next_offset": offset + limit if offset + limit < count else None,
-            }
-        )
+        return page_of(request, rows, TargetSerializer)
 
     @extend_schema(
         operation_id="targets_create",

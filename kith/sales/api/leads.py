@@ -15,26 +15,30 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, error_responses, field_error, results_of, validated
 from kith.parties.selectors.customers import customer_by_number
+from kith.sales import sensitive
 from kith.sales.api import lead_serializers as s
-from kith.sales.choices import LeadSource, LeadStatus
+from kith.sales.api.params import PAGING, page_of
+from kith.sales.choices import LEAD, LeadSource, LeadStatus
 from kith.sales.models import Lead, LeadAssignmentRule
 from kith.sales.selectors import leads as selectors
 from kith.sales.services import assignment, leads, tasks
-
-MAX_LIMIT = 200
-
-
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
+from kith.security import masking
 
 
-def _lead(lead: Lead) -> dict[str, Any]:
-    return dict(s.LeadSerializer(lead).data)
+def _lead(user: Any, lead: Lead) -> dict[str, Any]:
+    """The lead's body as ``user`` may see it: hidden fields left out, the phone masked without clearance."""
+    view = masking.field_view(user, lead, object_type=LEAD)
+    return sensitive.as_seen(view, dict(s.LeadSerializer(lead).data))
+
+
+def _page_of_leads(request: Request, rows: Any) -> Response:
+    """One page of the list, each record as the reader may see it."""
+    return page_of(
+        request,
+        rows,
+        s.LeadSerializer,
+        bodies=lambda page: sensitive.bodies(request.user, page, s.LeadSerializer, object_type=LEAD),
+    )
 
 
 def _rule(rule: LeadAssignmentRule) -> dict[str, Any]:
@@ -54,8 +58,7 @@ class LeadListView(KithAPIView):
             OpenApiParameter("owner", str, description="A user id, mine or unassigned"),
             OpenApiParameter("source", str, enum=LeadSource.values),
             OpenApiParameter("territory", str),
-            OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
-            OpenApiParameter("offset", int),
+            *PAGING,
         ],
         responses={200: s.LeadPageSerializer, **error_responses(400, 401, 403)},
     )
@@ -71,8 +74,6 @@ class LeadListView(KithAPIView):
             and not (owner.isascii() and owner.isdigit())
         ):
             raise field_error("owner", _("Give a user id, mine or unassigned."))
-        limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
-        offset = _whole(request, "offset", 0, 0, 10**9)
         rows = selectors.lead_list(
             user=request.user,
             filters=selectors.LeadFilters(
@@ -83,15 +84,7 @@ class LeadListView(KithAPIView):
                 territory=params.get("territory") or "",
             ),
         ).select_related("converted_customer")
-        count = rows.count()
-        page = list(rows[offset : offset + limit])
-        return Response(
-            {
-                "results": [_lead(lead) for lead in page],
-                "count": count,
-                "next_offset": offset + limit if offset + limit < count else None,
-            }
-        )
+        return _page_of_leads(request, rows)
 
     @extend_schema(
         operation_id="leads_create",
@@ -101,11 +94,8 @@ class LeadListView(KithAPIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(s.LeadInputSerializer, request.data)
-        data.setdefault("source", LeadSource.API)
-        if not data["source"]:
-            data["source"] = LeadSource.API
-        lead = leads.lead_create(actor=request.user, data=data)
-        return Response(_lead(lead), status=status.HTTP_201_CREATED)
+        lead = leads.lead_create(actor=request.user, data=data, default_source=LeadSource.API)
+        return Response(_lead(request.user, lead), status=status.HTTP_201_CREATED)
 
 
 class LeadDetailView(KithAPIView):
@@ -113,7 +103,7 @@ class LeadDetailView(KithAPIView):
         operation_id="leads_retrieve", responses={200: s.LeadSerializer, **error_responses(401, 403, 404)}
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_lead(selectors.lead_for(request.user, pk)))
+        return Response(_lead(request.user, selectors.lead_for(request.user, pk)))
 
     @extend_schema(
         operation_id="leads_partial_update",
@@ -145,7 +135,7 @@ class LeadDetailView(KithAPIView):
                 ) from exc
         elif new_status == LeadStatus.NEW and lead.status != LeadStatus.NEW:
             raise field_error("status", _("A lead does not go back to new."))
-        return Response(_lead(lead))
+        return Response(_lead(request.user, lead))
 
     @extend_schema(operation_id="leads_destroy", responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, pk: int) -> Response:
@@ -192,7 +182,7 @@ class LeadConvertView(KithAPIView):
         )
         return Response(
             {
-                "lead": _lead(result.lead),
+                "lead": _lead(request.user, result.lead),
                 "customer": result.customer.customer_number,
                 "customer_created": result.customer_created,
                 "opportunity": result.opportunity.pk if result.opportunity is not None else None,

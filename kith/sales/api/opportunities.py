@@ -13,23 +13,15 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, error_responses, field_error, results_of, validated
 from kith.parties.selectors.customers import customer_by_number
+from kith.sales import sensitive
 from kith.sales.api import opportunity_serializers as s
-from kith.sales.choices import OpportunityStatus
+from kith.sales.api.params import MAX_LIMIT, PAGING, optional_id, page_of
+from kith.sales.choices import OPPORTUNITY, OpportunityStatus
 from kith.sales.models import Opportunity, Pipeline
 from kith.sales.selectors import opportunities as selectors
 from kith.sales.services import approvals as approval_services
 from kith.sales.services import opportunities as services
-
-MAX_LIMIT = 200
-
-
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
+from kith.security import masking
 
 
 def _customer(user: Any, number: Any) -> Any:
@@ -39,8 +31,22 @@ def _customer(user: Any, number: Any) -> Any:
         raise field_error("customer", _("No customer you may see has this number.")) from None
 
 
-def _out(opportunity: Opportunity) -> dict[str, Any]:
-    return dict(s.OpportunitySerializer(opportunity).data)
+def _out(user: Any, opportunity: Opportunity) -> dict[str, Any]:
+    """The deal's body as ``user`` may see it (fields their field rules hide are left out)."""
+    view = masking.field_view(user, opportunity, object_type=OPPORTUNITY)
+    return sensitive.as_seen(view, dict(s.OpportunitySerializer(opportunity).data))
+
+
+def _page_of_deals(request: Request, rows: Any) -> Response:
+    """One page of the list, each record as the reader may see it."""
+    return page_of(
+        request,
+        rows,
+        s.OpportunitySerializer,
+        bodies=lambda page: sensitive.bodies(
+            request.user, page, s.OpportunitySerializer, object_type=OPPORTUNITY
+        ),
+    )
 
 
 def _pipeline(pipeline: Pipeline) -> dict[str, Any]:
@@ -65,8 +71,7 @@ class OpportunityListView(KithAPIView):
             OpenApiParameter("close_from", str, description="Expected close on or after (YYYY-MM-DD)"),
             OpenApiParameter("close_to", str, description="Expected close on or before (YYYY-MM-DD)"),
             OpenApiParameter("ordering", str, enum=ORDERING_ENUM),
-            OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
-            OpenApiParameter("offset", int),
+            *PAGING,
         ],
         responses={200: s.OpportunityPageSerializer, **error_responses(400, 401, 403)},
     )
@@ -80,37 +85,23 @@ class OpportunityListView(KithAPIView):
         state = params.get("status") or ""
         if state and state not in OpportunityStatus.values:
             raise field_error("status", _("Use open, won or lost."))
-        for name in ("pipeline", "stage", "owner"):
-            raw = params.get(name) or ""
-            if raw and not (raw.isascii() and raw.isdigit()):
-                raise field_error(name, _("Give an id (a whole number)."))
         for name in ("close_from", "close_to"):
             raw = params.get(name) or ""
             if raw and selectors._date(raw) is None:
                 raise field_error(name, _("Enter a date as YYYY-MM-DD."))
-        limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
-        offset = _whole(request, "offset", 0, 0, 10**9)
         rows = selectors.opportunity_list(
             user=request.user,
             q=params.get("q") or "",
-            pipeline=params.get("pipeline"),
-            stage=params.get("stage"),
+            pipeline=optional_id(request, "pipeline"),
+            stage=optional_id(request, "stage"),
             status=state,
-            owner=params.get("owner"),
+            owner=optional_id(request, "owner"),
             customer=params.get("customer") or "",
             close_from=params.get("close_from"),
             close_to=params.get("close_to"),
             ordering=ordering,
         )
-        count = rows.count()
-        page = list(rows[offset : offset + limit])
-        return Response(
-            {
-                "results": [_out(o) for o in page],
-                "count": count,
-                "next_offset": offset + limit if offset + limit < count else None,
-            }
-        )
+        return _page_of_deals(request, rows)
 
     @extend_schema(
         operation_id="opportunities_create",
@@ -122,7 +113,8 @@ class OpportunityListView(KithAPIView):
         data["customer"] = _customer(request.user, data.get("customer"))
         opportunity = services.opportunity_create(actor=request.user, data=data)
         return Response(
-            _out(selectors.opportunity_for(request.user, opportunity.pk)), status=status.HTTP_201_CREATED
+            _out(request.user, selectors.opportunity_for(request.user, opportunity.pk)),
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -132,7 +124,7 @@ class OpportunityDetailView(KithAPIView):
         responses={200: s.OpportunitySerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_out(selectors.opportunity_for(request.user, pk)))
+        return Response(_out(request.user, selectors.opportunity_for(request.user, pk)))
 
     @extend_schema(
         operation_id="opportunities_partial_update",
@@ -149,7 +141,7 @@ class OpportunityDetailView(KithAPIView):
         services.opportunity_update(
             actor=request.user, opportunity=opportunity, data=data, expected_version=expected
         )
-        return Response(_out(selectors.opportunity_for(request.user, pk)))
+        return Response(_out(request.user, selectors.opportunity_for(request.user, pk)))
 
     @extend_schema(
         operation_id="opportunities_destroy", responses={204: None, **error_responses(401, 403, 404)}
@@ -179,7 +171,7 @@ class OpportunityMoveView(KithAPIView):
             close_reason=data.get("close_reason"),
             close_note=data.get("close_note") or "",
         )
-        return Response(_out(selectors.opportunity_for(request.user, pk)))
+        return Response(_out(request.user, selectors.opportunity_for(request.user, pk)))
 
 
 class OpportunityApprovalsView(KithAPIView):
@@ -192,8 +184,14 @@ class OpportunityApprovalsView(KithAPIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         opportunity = selectors.opportunity_for(request.user, pk)
+        view = masking.field_view(request.user, opportunity, object_type=OPPORTUNITY)
         return Response(
-            {"results": [dict(s.ApprovalSerializer(a).data) for a in selectors.approvals_of(opportunity)]}
+            {
+                "results": [
+                    sensitive.approval_as_seen(view, dict(s.ApprovalSerializer(a).data))
+                    for a in selectors.approvals_of(opportunity)
+                ]
+            }
         )
 
     @extend_schema(
@@ -208,7 +206,11 @@ class OpportunityApprovalsView(KithAPIView):
         approval = approval_services.approval_request(
             actor=request.user, opportunity=opportunity, comment=data.get("comment") or ""
         )
-        return Response(dict(s.ApprovalSerializer(approval).data), status=status.HTTP_201_CREATED)
+        view = masking.field_view(request.user, opportunity, object_type=OPPORTUNITY)
+        return Response(
+            sensitive.approval_as_seen(view, dict(s.ApprovalSerializer(approval).data)),
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PipelineListView(KithAPIView):
@@ -253,7 +255,9 @@ class ApprovalListView(KithAPIView):
             rows = approval_services.approvals_requested_by(request.user)
         else:
             raise field_error("box", _("Use to_decide or requested."))
-        return Response({"results": [dict(s.ApprovalSerializer(a).data) for a in rows[:MAX_LIMIT]]})
+        return Response(
+            {"results": sensitive.approval_bodies(request.user, list(rows[:MAX_LIMIT]), s.ApprovalSerializer)}
+        )
 
 
 class ApprovalDecideView(KithAPIView):
@@ -269,4 +273,4 @@ class ApprovalDecideView(KithAPIView):
         decided = approval_services.approval_decide(
             actor=request.user, approval=approval, approve=data["approve"], comment=data.get("comment") or ""
         )
-        return Response(dict(s.ApprovalSerializer(decided).data))
+        return Response(sensitive.approval_bodies(request.user, [decided], s.ApprovalSerializer)[0])

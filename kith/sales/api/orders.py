@@ -12,40 +12,10 @@ from rest_framework.response import Response
 
 from kith.core.api_views import KithAPIView, error_responses, field_error, results_of, validated
 from kith.sales.api import order_serializers as s
+from kith.sales.api.params import PAGING, page_of
 from kith.sales.models import Order, OrderStatus
 from kith.sales.selectors import orders as selectors
 from kith.sales.services import orders as services
-
-MAX_LIMIT = 200
-
-
-def whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
-
-
-def page_of(request: Request, rows: Any, serializer: Any) -> Response:
-    limit = whole(request, "limit", 50, 1, MAX_LIMIT)
-    offset = whole(request, "offset", 0, 0, 10**9)
-    count = rows.count()
-    page = list(rows[offset : offset + limit])
-    return Response(
-        {
-            "results": serializer(page, many=True).data,
-            "count": count,
-            "next_offset": offset + limit if offset + limit < count else None,
-        }
-    )
-
-
-PAGING = [
-    OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
-    OpenApiParameter("offset", int),
-]
 
 
 def _order(request: Request, pk: int) -> Order:

@@ -161,3 +161,10 @@ class QuoteAcceptedSerializer(QuoteDetailSerializer):
     deal_not_won = serializers.CharField(
         help_text=_("Empty, or why the quote's opportunity could not be marked won.")
     )
+    deal_amount_not_updated = serializers.CharField(
+        help_text=_("Empty, or why the opportunity's amount could not follow the quote's total.")
+    )
+    superseded = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("The numbers of the opportunity's other open quotes, superseded by this acceptance."),
+    )

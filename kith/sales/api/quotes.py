@@ -16,22 +16,12 @@ from rest_framework.response import Response
 from kith.core.api_views import KithAPIView, error_responses, field_error, results_of, validated
 from kith.parties.selectors.customers import customer_by_number
 from kith.sales.api import quote_serializers as s
+from kith.sales.api.params import PAGING, page_of, whole
 from kith.sales.choices import QuoteStatus
 from kith.sales.models import CloseReason, Quote
 from kith.sales.selectors import quotes as selectors
 from kith.sales.services import quote_pdf
 from kith.sales.services import quotes as services
-
-MAX_LIMIT = 200
-
-
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
 
 
 def _detail(user: Any, pk: int) -> dict[str, Any]:
@@ -52,8 +42,7 @@ class QuoteListView(KithAPIView):
             OpenApiParameter("customer", str, description="Customer number"),
             OpenApiParameter("opportunity", int),
             OpenApiParameter("owner", int, description="User id"),
-            OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
-            OpenApiParameter("offset", int),
+            *PAGING,
         ],
         responses={200: s.QuotePageSerializer, **error_responses(400, 401, 403)},
     )
@@ -62,10 +51,8 @@ class QuoteListView(KithAPIView):
         status_value = params.get("status") or ""
         if status_value and status_value not in QuoteStatus.values:
             raise field_error("status", _("One of: %(keys)s.") % {"keys": ", ".join(QuoteStatus.values)})
-        opportunity = _whole(request, "opportunity", 0, 0, 2**62) or None
-        owner = _whole(request, "owner", 0, 0, 2**62) or None
-        limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
-        offset = _whole(request, "offset", 0, 0, 10**9)
+        opportunity = whole(request, "opportunity", 0, 0, 2**62) or None
+        owner = whole(request, "owner", 0, 0, 2**62) or None
         rows = selectors.quote_list(
             user=request.user,
             status=status_value,
@@ -73,15 +60,7 @@ class QuoteListView(KithAPIView):
             opportunity=opportunity,
             owner=owner,
         )
-        count = rows.count()
-        page = list(rows[offset : offset + limit])
-        return Response(
-            {
-                "results": [dict(s.QuoteSerializer(q).data) for q in page],
-                "count": count,
-                "next_offset": offset + limit if offset + limit < count else None,
-            }
-        )
+        return page_of(request, rows, s.QuoteSerializer)
 
     @extend_schema(
         operation_id="quotes_create",
@@ -185,7 +164,7 @@ class QuoteLineDetailView(KithAPIView):
         quote = selectors.quote_for(request.user, pk)
         row = selectors.line_of(request.user, quote, line)
         raw = request.query_params.get("expected_version")
-        expected = _whole(request, "expected_version", 1, 1, 2**31 - 1) if raw else None
+        expected = whole(request, "expected_version", 1, 1, 2**31 - 1) if raw else None
         services.quote_line_remove(actor=request.user, line=row, expected_version=expected)
         return Response(_detail(request.user, pk))
 
@@ -234,6 +213,8 @@ class QuoteAcceptView(KithAPIView):
         )
         body = _detail(request.user, pk)
         body["deal_not_won"] = str(getattr(result, "deal_not_won", "") or "")
+        body["deal_amount_not_updated"] = str(getattr(result, "deal_amount_not_updated", "") or "")
+        body["superseded"] = list(getattr(result, "superseded", []))
         return Response(body)
 
 

@@ -1,6 +1,6 @@
 """Routes of the sales REST API, mounted at /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from kith.sales.api import (
     consumption_urls,
@@ -22,6 +22,7 @@ urlpatterns = [
     path("price-lists/<int:pk>/", views.PriceListDetailView.as_view(), name="price-list"),
     path("exchange-rates/", views.ExchangeRateListView.as_view(), name="exchange-rates"),
     path("exchange-rates/<int:pk>/", views.ExchangeRateDetailView.as_view(), name="exchange-rate"),
+    path("", include("kith.sales.api.exports")),
 ]
 
 urlpatterns += (

@@ -18,19 +18,10 @@ from kith.core.api_views import KithAPIView, error_responses, field_error, valid
 from kith.parties.selectors.customers import customer_by_number
 from kith.sales import selectors, services
 from kith.sales.api import serializers as s
+from kith.sales.api.params import PAGING, page_of
 from kith.sales.models import PriceList
 
-MAX_LIMIT = 200
 MAX_QUANTITY = Decimal("1e11")
-
-
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise field_error(
-            name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-    return int(raw)
 
 
 def _price_list(price_list: PriceList, user: Any) -> dict[str, Any]:
@@ -51,8 +42,7 @@ class ProductListView(KithAPIView):
             OpenApiParameter(
                 "ordering", str, enum=[*selectors.ORDERINGS, *(f"-{o}" for o in selectors.ORDERINGS)]
             ),
-            OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}, default 50"),
-            OpenApiParameter("offset", int),
+            *PAGING,
         ],
         responses={200: s.ProductPageSerializer, **error_responses(400, 401, 403)},
     )
@@ -67,8 +57,6 @@ class ProductListView(KithAPIView):
         if active_raw not in ("", "true", "false", "1", "0"):
             raise field_error("active", _("Use true or false."))
         active = None if not active_raw else active_raw in ("true", "1")
-        limit = _whole(request, "limit", 50, 1, MAX_LIMIT)
-        offset = _whole(request, "offset", 0, 0, 10**9)
         rows = selectors.product_list(
             user=request.user,
             q=params.get("q") or "",
@@ -76,15 +64,7 @@ class ProductListView(KithAPIView):
             category=params.get("category") or "",
             ordering=ordering,
         )
-        count = rows.count()
-        page = list(rows[offset : offset + limit])
-        return Response(
-            {
-                "results": [dict(s.ProductSerializer(p).data) for p in page],
-                "count": count,
-                "next_offset": offset + limit if offset + limit < count else None,
-            }
-        )
+        return page_of(request, rows, s.ProductSerializer)
 
     @extend_schema(
         operation_id="products_create",

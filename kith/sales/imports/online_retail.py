@@ -77,6 +77,7 @@ class RetailReport:
     customers_added: int = 0
     customers_found: int = 0
     products_added: int = 0
+    orders: dict[str, Any] | None = None  # the order pass's counts, when asked for
     kinds: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (file row, reason), the first 1,000
 
@@ -92,6 +93,7 @@ class RetailReport:
             "customers_found": self.customers_found,
             "products_added": self.products_added,
             "kinds": dict(self.kinds),
+            **({"orders": self.orders} if self.orders is not None else {}),
         }
 
 
@@ -290,10 +292,23 @@ def line_of(row: dict[str, str]) -> tuple[str, dict[str, Any]] | str:
 
 
 def import_online_retail(
-    path: Path, *, actor: Any = None, limit: int | None = None, progress: Progress | None = None
+    path: Path,
+    *,
+    actor: Any = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    orders: bool = False,
 ) -> RetailReport:
-    """Import the file (plain or gzipped CSV; the first ``limit`` rows when given); see the module's rules."""
+    """Import the file (plain or gzipped CSV; the first ``limit`` rows when given); see the module's rules.
+    ``orders``: also one order per invoice, from its stored lines (``online_retail_orders``)."""
+    from kith.sales.imports.online_retail_orders import Invoice, import_orders, invoice_time
     from kith.sales.services.consumption import consumption_add_many
+
+    if orders and actor is not None:  # refuse before the long consumption pass, not after it
+        from kith.sales.order_types import ORDER
+        from kith.security.rules import IMPORT, require_permission
+
+        require_permission(actor, ORDER, IMPORT)
 
     report = RetailReport()
     customer_keys, product_codes, total = _scan(path, limit)
@@ -304,6 +319,8 @@ def import_online_retail(
     numbers: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
     places: list[int] = []
+    invoices: dict[str, Invoice] = {}
+    last_invoice = ""
 
     def flush() -> None:
         if not batch:
@@ -345,7 +362,12 @@ def import_online_retail(
         invoice = values["reference"]
         numbers[invoice] = numbers.get(invoice, 0) + 1
         values["line_number"] = numbers[invoice]
-        values["customer"] = customers[customer_key(row["CustomerID"])]
+        customer = values["customer"] = customers[customer_key(row["CustomerID"])]
+        last_invoice = invoice
+        if orders and invoice not in invoices:
+            issued = invoice_time(row["InvoiceDate"])
+            if issued is not None:
+                invoices[invoice] = Invoice(invoice, customer.pk, customer.owner_id, issued)
         product = None if kind == "non_product" else products.get(sku_key(values["sku"]))
         values["product"] = product
         report.kinds[kind] += 1
@@ -358,4 +380,10 @@ def import_online_retail(
     flush()
     if progress:
         progress("lines", report.rows_read, total)
+    if orders:
+        if limit is not None and report.rows_read >= limit:
+            # the rows may stop inside the last invoice: its order waits for a run that reads it whole
+            invoices.pop(last_invoice, None)
+        made_orders = import_orders(list(invoices.values()), actor=actor, progress=progress)
+        report.orders = made_orders.as_dict()
     return report

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kith.sales.choices import LEAD, OPPORTUNITY, LeadSource, LeadStatus
 from kith.sales.models import FollowUpTask, Lead, LeadAssignmentRule, WebForm
+from kith.security.masking import may_filter_by
 from kith.security.rules import ADMINISTER, VIEW, has_permission, require_permission
 from kith.security.selectors import visible_q
 
@@ -51,25 +52,35 @@ class LeadFilters:
 
 
 def lead_list(*, user: Any, filters: LeadFilters | None = None) -> QuerySet[Lead]:
-    """Newest first; ``q`` looks in the names, company and email (starts with, case ignored)."""
+    """Newest first; ``q`` looks in the names, company and email (starts with, case ignored) and the phone
+    (five digits or more). A field ``user`` may not see in full on every lead (hidden by their field rules;
+    the phone, sensitive, without clearance) is no search key and no filter for them: a lead found by a
+    masked value would tell the value (``masking.may_filter_by``)."""
     filters = filters or LeadFilters()
     rows = leads_for(user).select_related("owner", "category")
+
+    def searchable(field: str) -> bool:
+        return may_filter_by(user, LEAD, field)
+
     q = filters.q.strip()
     if q:
-        condition = Q()
+        condition = Q(pk__in=[])  # no field left to look in finds nothing
         for field in ("given_name", "family_name", "company", "email"):
-            condition |= Q(**{f"{field}__istartswith": q})
-        if any(ch.isdigit() for ch in q):
+            if searchable(field):
+                condition |= Q(**{f"{field}__istartswith": q})
+        if any(ch.isdigit() for ch in q) and searchable("phone"):
             digits = "".join(ch for ch in q if ch.isdigit())
             if len(digits) >= 5:
                 condition |= Q(phone__contains=digits)
         rows = rows.filter(condition)
     if filters.status in LeadStatus.values:
         rows = rows.filter(status=filters.status)
-    if filters.source in LeadSource.values:
+    if filters.source in LeadSource.values and searchable("source"):
         rows = rows.filter(source=filters.source)
-    if filters.territory.strip():
+    if filters.territory.strip() and searchable("territory"):
         rows = rows.filter(territory__iexact=filters.territory.strip())
+    if not searchable("owner"):
+        return rows.order_by("-created_at", "-id")
     if filters.owner == MINE:
         rows = rows.filter(owner_id=user.pk)
     elif filters.owner == UNASSIGNED:
@@ -225,4 +236,27 @@ def conversion_candidates(user: Any, lead: Lead, *, limit: int = 10) -> list[Can
                 rows.append(row)
         for row in rows:
             add([row], reason, row["_score"])
-    return sorted(found.values(), key=lambda c: (-c.score, -len(c.reasons), c.id))[:limit]
+    best = sorted(found.values(), key=lambda c: (-c.score, -len(c.reasons), c.id))[:limit]
+    return _as_seen(user, lead, best)
+
+
+def _as_seen(user: Any, lead: Lead, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates' contacts as ``user`` may see them: the customers' own field views (a person's
+    phone masked without clearance), and a contact found as the lead's masked or hidden phone (or hidden
+    email) masked too, or the match would tell the lead's value."""
+    from kith.security import masking
+
+    if not candidates:
+        return candidates
+    views = masking.field_views(user, [{"id": c.id, "kind": c.kind} for c in candidates])
+    lead_view = masking.field_view(user, lead, object_type=LEAD)
+    phone_locked = not lead_view.shows("phone") or lead_view.is_masked("phone")
+    for candidate in candidates:
+        row = {"primary_phone": candidate.primary_phone, "primary_email": candidate.primary_email}
+        masking.apply_to_row(views[candidate.id], row, {"primary_phone": "phones", "primary_email": "emails"})
+        if phone_locked and row["primary_phone"] and not row.get("primary_phone_masked"):
+            row["primary_phone"] = masking.mask(masking.PHONE, row["primary_phone"])
+        if not lead_view.shows("email"):
+            row["primary_email"] = ""
+        candidate.primary_phone, candidate.primary_email = row["primary_phone"], row["primary_email"]
+    return candidates

@@ -15,6 +15,9 @@ from django.http import Http404
 
 from kith.sales.choices import OPPORTUNITY, OpportunityStatus, StageKind
 from kith.sales.models import Approval, CloseReason, Opportunity, Pipeline, Stage, StageChange
+from kith.security import masking
+from kith.security.masking import may_filter_by
+from kith.security.models import FieldAccess
 from kith.security.rules import VIEW, require_permission
 from kith.security.selectors import visible_q
 
@@ -89,31 +92,38 @@ def opportunity_list(
     ordering: str = "-created_at",
 ) -> QuerySet[Opportunity]:
     """Visible deals filtered by pipeline, stage, status, owner (a user id), customer number, expected close
-    date range and text (name or customer name starting with ``q``), ordered by ``ordering``."""
+    date range and text (name or customer name starting with ``q``), ordered by ``ordering``. A field
+    ``user``'s field rules hide (``masking.may_filter_by``) is no search key, filter or ordering for them:
+    the rows found or their order would tell its values."""
     rows = opportunities_for(user)
+
+    def seen(name: str) -> bool:
+        return may_filter_by(user, OPPORTUNITY, name)
+
     text = q.strip()
     if text:
-        rows = rows.filter(
-            Q(name__icontains=text)
-            | Q(customer__display_name__istartswith=text)
-            | Q(customer__customer_number=text)
-        )
+        condition = Q(pk__in=[])
+        if seen("name"):
+            condition |= Q(name__icontains=text)
+        if seen("customer"):
+            condition |= Q(customer__display_name__istartswith=text) | Q(customer__customer_number=text)
+        rows = rows.filter(condition)
     if (key := _int(pipeline)) is not None:
         rows = rows.filter(pipeline_id=key)
     if (key := _int(stage)) is not None:
         rows = rows.filter(stage_id=key)
     if status in OpportunityStatus.values:
         rows = rows.filter(status=status)
-    if (key := _int(owner)) is not None:
+    if (key := _int(owner)) is not None and seen("owner"):
         rows = rows.filter(owner_id=key)
-    if customer.strip():
+    if customer.strip() and seen("customer"):
         rows = rows.filter(customer__customer_number=customer.strip())
-    if (day := _date(close_from)) is not None:
+    if (day := _date(close_from)) is not None and seen("expected_close_date"):
         rows = rows.filter(expected_close_date__gte=day)
-    if (day := _date(close_to)) is not None:
+    if (day := _date(close_to)) is not None and seen("expected_close_date"):
         rows = rows.filter(expected_close_date__lte=day)
     key_name = ordering.lstrip("-")
-    if key_name not in ORDERINGS:
+    if key_name not in ORDERINGS or not seen(key_name):
         key_name, ordering = "created_at", "-created_at"
     descending = ordering.startswith("-")
     return rows.select_related("customer", "owner", "stage", "pipeline").order_by(
@@ -259,20 +269,26 @@ def board(*, user: Any, pipeline: Pipeline, owner: Any = None, cards: int = BOAR
         columns[stage_id].totals = sorted(by_currency.items())
     wanted = [s.pk for s in open_stages if columns[s.pk].count]
     if wanted and cards > 0:
-        for row in _cards(base, wanted, cards):
+        # a reader whose field rules hide the amount does not get the cards in amount order either
+        by_amount = masking.field_access(user, OPPORTUNITY, "amount") != FieldAccess.HIDDEN
+        for row in _cards(base, wanted, cards, by_amount=by_amount):
             columns[row["stage_id"]].cards.append(_card(row))
     return Board(pipeline=pipeline, columns=[columns[s.pk] for s in open_stages], stages=stages)
 
 
-def _cards(base: QuerySet[Opportunity], stage_ids: list[int], limit: int) -> list[dict[str, Any]]:
-    """The first ``limit`` cards of each stage (highest amount first) in one query: a UNION ALL of one
-    LIMITed query per stage, each walking ``sales_opp_board_idx``. Written out because Django does not
+def _cards(
+    base: QuerySet[Opportunity], stage_ids: list[int], limit: int, *, by_amount: bool = True
+) -> list[dict[str, Any]]:
+    """The first ``limit`` cards of each stage (highest amount first; without ``by_amount``, the nearest
+    expected close first) in one query: a UNION ALL of one LIMITed query per stage, each walking
+    ``sales_opp_board_idx`` (amount order). Written out because Django does not
     build a UNION of LIMITed queries on SQLite; each part stays in parentheses as a derived table, which
     both SQLite and PostgreSQL accept."""
     parts: list[str] = []
     params: list[Any] = []
     for stage_id in stage_ids:
-        part = base.filter(stage_id=stage_id).order_by("-amount", "id").values_list(*CARD_FIELDS)[:limit]
+        order = ("-amount", "id") if by_amount else ("expected_close_date", "id")
+        part = base.filter(stage_id=stage_id).order_by(*order).values_list(*CARD_FIELDS)[:limit]
         sql, part_params = part.query.get_compiler(using=part.db).as_sql()
         parts.append(f"SELECT * FROM ({sql}) AS part_{len(parts)}")  # noqa: S608 (Django's own SQL, parameters apart)
         params.extend(part_params)
@@ -283,7 +299,12 @@ def _cards(base: QuerySet[Opportunity], stage_ids: list[int], limit: int) -> lis
         row["amount"] = Decimal(str(row["amount"])).quantize(Decimal("0.01"))
         if isinstance(row["expected_close_date"], str):
             row["expected_close_date"] = dt.date.fromisoformat(row["expected_close_date"][:10])
-    rows.sort(key=lambda r: (-r["amount"], r["id"]))
+    if by_amount:
+        rows.sort(key=lambda r: (-r["amount"], r["id"]))
+    else:
+        rows.sort(
+            key=lambda r: (r["expected_close_date"] is None, r["expected_close_date"] or dt.date.min, r["id"])
+        )
     return rows
 
 

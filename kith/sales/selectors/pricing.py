@@ -142,9 +142,10 @@ def convert(amount: Decimal, source: str, target: str, *, on: dt.date | None = N
     return value.quantize(currencies.quantum(target), rounding=ROUND_HALF_UP)
 
 
-def _group_q(customer: Any) -> Q:
-    """Items of price lists for every customer, and those for a group ``customer`` is in (or a category above)."""
-    condition = Q(price_list__customer_group__isnull=True)
+def _group_q(customer: Any, prefix: str = "price_list__") -> Q:
+    """Items (or, with ``prefix=""``, price lists) of price lists for every customer, and those for a group
+    ``customer`` is in (or a category above)."""
+    condition = Q(**{f"{prefix}customer_group__isnull": True})
     if customer is None:
         return condition
     paths = categories(include_retired=True).filter(customers=customer).values_list("tree_id", "path")
@@ -154,9 +155,22 @@ def _group_q(customer: Any) -> Q:
             path = path.rsplit("/", 1)[0]
             ancestors.append(path)
         condition |= Q(
-            price_list__customer_group__tree_id=tree_id, price_list__customer_group__path__in=ancestors
+            **{f"{prefix}customer_group__tree_id": tree_id, f"{prefix}customer_group__path__in": ancestors}
         )
     return condition
+
+
+def price_list_applies(price_list: PriceList, customer: Any, *, on: dt.date | None = None) -> bool:
+    """Whether ``price_list`` is one ``price_for`` could choose for ``customer`` on ``on``: active, valid
+    that day, and for every customer or a group the customer is in."""
+    day = on or timezone.localdate()
+    return (
+        PriceList.objects.filter(pk=price_list.pk, is_active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .filter(_group_q(customer, prefix=""))
+        .exists()
+    )
 
 
 def price_for(

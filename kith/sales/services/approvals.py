@@ -191,6 +191,8 @@ def asked_for(opportunity: Opportunity) -> tuple[Decimal, str, Decimal]:
     from kith.sales.services.quotes import gate_discount
 
     amount, discount = opportunity.amount, opportunity.discount_percent
+    if opportunity.pk is None:  # a deal being created has no quotes yet
+        return amount, opportunity.currency, discount
     quotes = opportunity.quotes.filter(
         status__in=[QuoteStatus.DRAFT, QuoteStatus.SENT], currency=opportunity.currency
     )

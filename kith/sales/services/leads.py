@@ -22,6 +22,7 @@ from kith.sales import currencies
 from kith.sales.choices import LEAD, LEAD_ALREADY_CONVERTED, LeadSource, LeadStatus
 from kith.sales.models import Lead, WebForm
 from kith.sales.services.assignment import assign_new_lead
+from kith.security.masking import check_writable
 from kith.security.rules import CREATE, DELETE, EDIT, require_permission
 from kith.security.selectors import visible_q
 
@@ -181,12 +182,29 @@ def _clean(data: dict[str, Any], *, base: Lead | None) -> dict[str, Any]:
 
 
 @transaction.atomic
-def lead_create(*, actor: Any, data: dict[str, Any], web_form: WebForm | None = None) -> Lead:
+def lead_create(
+    *, actor: Any, data: dict[str, Any], web_form: WebForm | None = None, default_source: str = ""
+) -> Lead:
     """A new lead. No owner given: the web form's owner, else the assignment rules, else the actor who
-    entered it, else (a web form, a command) unassigned.
-    ``actor`` None: the system (a public web form, an import run by a command)."""
+    entered it, else (a web form, a command) unassigned. No source given: ``default_source`` (the channel's:
+    api), else manual.
+    ``actor`` None: the system (a public web form, an import run by a command).
+    A field the actor's field rules make hidden or read-only cannot be given (the defaults are no choice)."""
     _require(actor, CREATE)
+    given_source = bool(data.get("source"))
+    if default_source and not given_source:
+        data = {**data, "source": default_source}
     values = _clean(data, base=None)
+    blank = Lead(currency=currencies.default_code() or "")  # the defaults a form offers are no choice
+    check_writable(
+        actor,
+        LEAD,
+        [
+            f
+            for f in FIELDS
+            if f in values and values[f] != getattr(blank, f) and (f != "source" or given_source)
+        ],
+    )
     lead = Lead(**values, web_form=web_form, created_by=actor if getattr(actor, "pk", None) else None)
     if web_form is not None:
         lead.source = LeadSource.WEB_FORM
@@ -224,6 +242,7 @@ def lead_update(*, actor: Any, lead: Lead, data: dict[str, Any], expected_versio
         if changing - AFTER_CONVERSION:
             raise LeadConverted()
     values = _clean(data, base=lead)
+    check_writable(actor, LEAD, changed_fields(lead, values), record=lead)
     return _versioned_update(lead, values, expected_version)
 
 
@@ -231,6 +250,22 @@ def _current(lead: Lead, field: str) -> Any:
     if field in ("owner", "category"):
         return getattr(lead, f"{field}_id")
     return getattr(lead, field)
+
+
+def changed_fields(lead: Lead, values: dict[str, Any]) -> list[str]:
+    """The fields of ``FIELDS`` whose cleaned ``values`` differ from what ``lead`` holds: what a field rule
+    or masking must allow (a form sends every field, a locked one unchanged). A phone typed differently
+    that normalises to the same number is no change."""
+    changed = []
+    for field in FIELDS:
+        if field not in values:
+            continue
+        value = values[field]
+        if field in ("owner", "category"):
+            value = getattr(value, "pk", value)
+        if value != _current(lead, field):
+            changed.append(field)
+    return changed
 
 
 @transaction.atomic
@@ -251,6 +286,8 @@ def lead_assign(*, actor: Any, lead: Lead, owner: Any, expected_version: int | N
         raise ValidationError(errors)
     if lead.status == LeadStatus.CONVERTED:
         raise LeadConverted()
+    if user.pk != lead.owner_id:
+        check_writable(actor, LEAD, ["owner"], record=lead)
     return _versioned_update(lead, {"owner": user}, expected_version)
 
 

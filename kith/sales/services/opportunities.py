@@ -28,6 +28,7 @@ from kith.sales import currencies
 from kith.sales.choices import APPROVAL_REQUIRED, OPPORTUNITY, StageKind
 from kith.sales.cleaning import clean_date, clean_percent
 from kith.sales.models import CloseReason, Opportunity, Pipeline, Stage, StageChange
+from kith.security.masking import check_writable
 from kith.security.rules import CREATE, DELETE, EDIT, require_permission
 
 TIMELINE_KIND = "sales.opportunity"
@@ -281,29 +282,33 @@ def needs_approval_to_enter(stage: Stage) -> bool:
 
 
 def check_approval(opportunity: Opportunity, stage: Stage) -> None:
-    """Refuse (``ApprovalRequired``) a deal that needs an approval not granted from entering ``stage``."""
-    from kith.sales.services.approvals import approval_covering, approval_reasons
+    """Refuse (``ApprovalRequired``) a deal that needs an approval not granted from entering ``stage``.
+    What is weighed is ``approvals.needs_approval``: the deal's own figures raised to those of its open
+    quotes (``approvals.asked_for``), as on the deal's page and at the quote gate."""
+    from kith.sales.services.approvals import needs_approval
 
     if not needs_approval_to_enter(stage):
         return
-    reasons = approval_reasons(
-        amount=opportunity.amount,
-        currency=opportunity.currency,
-        discount_percent=opportunity.discount_percent,
-    )
+    reasons = needs_approval(opportunity)
     if not reasons:
-        return
-    if opportunity.pk and approval_covering(
-        opportunity,
-        amount=opportunity.amount,
-        currency=opportunity.currency,
-        discount_percent=opportunity.discount_percent,
-    ):
         return
     raise ApprovalRequired(
         _("“%(stage)s” needs an approval of this deal first: %(reasons)s. Request one on the deal's page.")
         % {"stage": stage.name, "reasons": "; ".join(reasons)}
     )
+
+
+_RELATIONS = ("customer", "owner", "lead")
+
+
+def _comparable(field: str, value: Any) -> Any:
+    return getattr(value, "pk", value) if field in _RELATIONS else value
+
+
+def _held(opportunity: Opportunity, field: str) -> Any:
+    """What ``opportunity`` holds in ``field`` (a related record by its id): a field a form sends unchanged
+    is no change for the field rules."""
+    return getattr(opportunity, f"{field}_id") if field in _RELATIONS else getattr(opportunity, field)
 
 
 def _title(opportunity: Opportunity) -> str:
@@ -329,6 +334,18 @@ def opportunity_create(*, actor: Any, data: dict[str, Any]) -> Opportunity:
     (a lead conversion): it opens a savepoint only."""
     require(actor, CREATE)
     values = _clean(data, actor=actor, base=None)
+    blank = Opportunity()
+    blank.currency, blank.owner_id = currencies.default_code() or "", getattr(actor, "pk", None)
+    # what the user gave (not the defaults: the owner, the default currency, amount 0)
+    check_writable(
+        actor,
+        OPPORTUNITY,
+        [
+            f
+            for f in FIELDS
+            if f in values and data.get(f) not in (None, "") and _comparable(f, values[f]) != _held(blank, f)
+        ],
+    )
     stage: Stage = values["stage"]
     now = timezone.now()
     values.setdefault("probability", stage.probability)
@@ -372,6 +389,12 @@ def opportunity_update(
 
     require(actor, EDIT)
     values = _clean(data, actor=actor, base=opportunity)
+    check_writable(
+        actor,
+        OPPORTUNITY,
+        [f for f in FIELDS if f in values and _comparable(f, values[f]) != _held(opportunity, f)],
+        record=opportunity,
+    )
     version = opportunity.version if expected_version is None else int(expected_version)
     now = timezone.now()
     updated = Opportunity.objects.filter(pk=opportunity.pk, version=version).update(

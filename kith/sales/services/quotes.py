@@ -1,5 +1,6 @@
 """Every change to quotes: create (numbered), header edits, lines (add, change, remove, reorder) while a
-draft, revise, send (approval gate, PDF by email), accept (the deal is won) and reject, delete a draft.
+draft, revise, send (approval gate, PDF by email), accept (the deal is won) and reject, expire, delete a
+draft.
 
 Rules (also in docs/sales-quotes.md):
 
@@ -12,8 +13,14 @@ Rules (also in docs/sales-quotes.md):
   (``kith.sales.selectors.pricing.convert``); without a rate the line is refused with the reason. A line
   that names another currency is refused ("currency mismatch"), and the quote's currency cannot change
   once it has lines.
-* Only a draft is edited. A sent or rejected quote is revised: a new draft with the same number and the
-  next revision, the old one marked superseded.
+* Only a draft is edited. A sent, rejected or expired quote is revised: a new draft with the same number
+  and the next revision, the old one marked superseded.
+* A sent quote whose valid-until date has passed is marked expired by the daily job (``quotes_expire``);
+  an expired quote (or a sent one past its date) is not accepted.
+* Accepting a quote sets its deal's amount to the quote's total (converted into the deal's currency at
+  the day's rate; left as it was, and said, without one).
+* The approval gate weighs ``gate_discount``: the line discounts, the overall discount and each product
+  line's effective discount against its reference price (a typed low price counts as a discount).
 * Totals: ``kith.sales.services.quote_totals`` (exact decimals, half up per line to the currency).
 """
 
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -36,7 +43,7 @@ from kith.core import timeline
 from kith.core.errors import ConflictError, DeleteRefused, DomainError
 from kith.parties.choices import CustomerStatus
 from kith.sales import currencies
-from kith.sales.choices import APPROVAL_REQUIRED, PRODUCT, QUOTE, QuoteStatus, StageKind
+from kith.sales.choices import APPROVAL_REQUIRED, OPPORTUNITY, PRODUCT, QUOTE, QuoteStatus, StageKind
 from kith.sales.cleaning import clean_date, clean_percent
 from kith.sales.models import (
     Opportunity,
@@ -48,7 +55,7 @@ from kith.sales.models import (
     QuoteNumberSequence,
     Stage,
 )
-from kith.sales.selectors.pricing import NoExchangeRate, price_for
+from kith.sales.selectors.pricing import NoExchangeRate, price_for, price_list_applies
 from kith.sales.services import quote_totals
 from kith.security.rules import CREATE, DELETE, EDIT, VIEW, has_permission, require_permission
 from kith.security.selectors import visible_q
@@ -56,6 +63,8 @@ from kith.security.selectors import visible_q
 logger = logging.getLogger(__name__)
 
 TIMELINE_KIND = "sales.quote"
+EXPIRY_JOB = "sales.quote_expiry"  # the daily job that marks sent quotes past their date expired
+EXPIRY_HOUR = 1  # local hour from which it runs: the first hour of the day after the last valid day
 DEFAULT_VALID_DAYS = 30
 DEFAULT_NUMBER_PATTERN = "Q{year}-{seq:05}"
 MAX_QUANTITY = Decimal("1e11")
@@ -183,13 +192,67 @@ def totals_of(quote: Quote) -> quote_totals.Totals:
 
 
 def gate_discount(quote: Quote) -> Decimal:
-    """The discount the approval gate weighs: the largest line discount, or the overall discount
-    (discount / subtotal), whichever is larger."""
+    """The discount the approval gate weighs: the largest of the line discounts, the overall discount
+    (discount / subtotal) and the lines' effective discounts against their reference prices
+    (``effective_discount``: a unit price typed far below the product's price counts as a discount)."""
     largest = quote.lines.aggregate(m=Max("discount_percent"))["m"] or Decimal("0.00")
     overall = quote_totals.Totals(
         quote.subtotal, quote.discount_total, quote.tax_total, quote.total
     ).discount_percent
-    return max(Decimal(largest), overall)
+    return max(Decimal(largest), overall, largest_effective_discount(quote))
+
+
+def reference_price(
+    product: Product, quote: Quote, quantity: Decimal, *, on: dt.date | None = None
+) -> Decimal | None:
+    """What ``product`` costs on ``quote`` without negotiation: the quote's price-list price, else the
+    customer's price (``price_for``: price lists, else the list price converted); None without an
+    exchange rate to convert it."""
+    ignored: dict[str, list[str]] = {}
+    return _product_price(product, quote, quantity, ignored, on=on)
+
+
+def effective_discount(
+    *, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, reference: Decimal | None
+) -> Decimal:
+    """1 − net / (reference × quantity), in percent with two places rounded up (0 when the line is at or
+    above its reference, or has none). The net is taken before rounding to the currency, so a line at
+    its reference price with a typed 10 % is weighed as exactly 10 %, not 10.01 %."""
+    if reference is None or reference <= 0 or quantity <= 0:
+        return Decimal("0.00")
+    net = Decimal(quantity) * Decimal(unit_price) * (quote_totals.HUNDRED - Decimal(discount_percent))
+    share = net / (Decimal(reference) * Decimal(quantity))  # the net in percent of the reference
+    discount = quote_totals.HUNDRED - share
+    if discount <= 0:
+        return Decimal("0.00")
+    return discount.quantize(Decimal("0.01"), rounding=ROUND_UP)
+
+
+def largest_effective_discount(quote: Quote) -> Decimal:
+    """The largest effective discount of the quote's product lines. The reference is read as of the day
+    the quote was sent (today for a draft), so an approved quote stays covered when prices change later.
+    Lines without a product, or whose product has no price in the quote's currency and no exchange rate,
+    have no reference: their typed discount is what counts."""
+    if not quote.pk:
+        return Decimal("0.00")
+    on = timezone.localdate(quote.sent_at) if quote.sent_at else None
+    found: dict[tuple[int, Decimal], Decimal | None] = {}
+    largest = Decimal("0.00")
+    for line in quote.lines.filter(product__isnull=False).select_related("product"):
+        assert line.product is not None
+        key = (line.product.pk, line.quantity)
+        if key not in found:
+            found[key] = reference_price(line.product, quote, line.quantity, on=on)
+        largest = max(
+            largest,
+            effective_discount(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                reference=found[key],
+            ),
+        )
+    return largest
 
 
 def _save_totals(quote: Quote, *, now: dt.datetime) -> None:
@@ -230,12 +293,21 @@ def _sync(target: Quote, source: Quote) -> None:
 # --- header --------------------------------------------------------------------------------------
 
 
-def _price_list(value: Any, currency: str, errors: dict[str, list[str]]) -> PriceList | None:
+def _price_list(value: Any, currency: str, customer: Any, errors: dict[str, list[str]]) -> PriceList | None:
+    """The quote's price list: active, valid today, in the quote's currency and for this customer (a list of
+    another customer group would set the prices, and the approval gate's reference, below what the
+    customer is offered)."""
     price_list = _instance(PriceList, value, "price_list", _("No such price list."), errors)
     if price_list is None:
         return None
     if not price_list.is_active:
         _add(errors, "price_list", _("This price list is not active."))
+    elif customer is not None and not price_list_applies(price_list, customer):
+        _add(
+            errors,
+            "price_list",
+            _("This price list is not valid today or is for another customer group than this customer's."),
+        )
     elif currency and price_list.currency != currency:
         _add(
             errors,
@@ -301,7 +373,9 @@ def quote_create(*, actor: Any, data: dict[str, Any], lines: list[dict[str, Any]
             or currencies.default_code()
         )
     currency = currencies.clean_code(raw_currency, "currency", errors)
-    price_list = _price_list(data.get("price_list"), currency if "currency" not in errors else "", errors)
+    price_list = _price_list(
+        data.get("price_list"), currency if "currency" not in errors else "", customer, errors
+    )
     today = timezone.localdate()
     valid_until = clean_date(data.get("valid_until"), "valid_until", errors)
     if valid_until is None and "valid_until" not in errors:
@@ -379,7 +453,7 @@ def quote_update(
             )
     currency = values.get("currency", fresh.currency)
     if "price_list" in data:
-        values["price_list"] = _price_list(data.get("price_list"), currency, errors)
+        values["price_list"] = _price_list(data.get("price_list"), currency, fresh.customer, errors)
     elif "currency" in values and fresh.price_list and fresh.price_list.currency != currency:
         values["price_list"] = None
     if "valid_until" in data:
@@ -415,10 +489,16 @@ def quote_delete(*, actor: Any, quote: Quote) -> None:
 
 
 def _product_price(
-    product: Product, quote: Quote, quantity: Decimal, errors: dict[str, list[str]]
+    product: Product,
+    quote: Quote,
+    quantity: Decimal,
+    errors: dict[str, list[str]],
+    *,
+    on: dt.date | None = None,
 ) -> Decimal | None:
     """The unit price of ``product`` on ``quote``: its price list's (the item for the largest minimum
-    quantity reached), else ``price_for`` in the quote's currency (converted list price as last resort)."""
+    quantity reached), else ``price_for`` in the quote's currency (converted list price as last resort)
+    on ``on`` (default today)."""
     if quote.price_list_id is not None:
         item = (
             PriceListItem.objects.filter(
@@ -430,7 +510,7 @@ def _product_price(
         if item is not None:
             return item.unit_price
     try:
-        return price_for(product, quote.customer, quantity=quantity, currency=quote.currency).amount
+        return price_for(product, quote.customer, on=on, quantity=quantity, currency=quote.currency).amount
     except NoExchangeRate as exc:
         _add(
             errors,
@@ -831,11 +911,36 @@ def _deliver(message: Any, quote_id: int) -> None:
         logger.exception("quote %s: the email could not be sent", quote_id)
 
 
+QUOTE_EXPIRED = "quote_expired"
+
+
+def is_past_validity(quote: Quote, *, today: dt.date | None = None) -> bool:
+    """Expired, or sent and past its valid-until date (before the daily job has marked it)."""
+    if quote.status == QuoteStatus.EXPIRED:
+        return True
+    day = today or timezone.localdate()
+    return quote.status == QuoteStatus.SENT and quote.valid_until is not None and quote.valid_until < day
+
+
+def _valid_until(quote: Quote) -> str:
+    return quote.valid_until.isoformat() if quote.valid_until else "—"
+
+
 def _decide(actor: Any, quote: Quote, status: str, expected_version: int | None) -> Quote:
     _require(actor, EDIT)
     if not _within_reach(actor, quote, write=True):
         raise PermissionDenied
     fresh = _locked(quote, expected_version, draft=False)
+    if status == QuoteStatus.ACCEPTED and is_past_validity(fresh):
+        # expired, or sent and past its date before the daily job has marked it
+        raise DomainError(
+            _(
+                "Quote %(number)s was valid until %(date)s and has expired: it can no longer be accepted. "
+                "Make a new revision to offer it again."
+            )
+            % {"number": quote_label(fresh), "date": _valid_until(fresh)},
+            code=QUOTE_EXPIRED,
+        )
     if fresh.status != QuoteStatus.SENT:
         raise DomainError(
             _("Only a sent quote is accepted or rejected; this one is %(status)s.")
@@ -863,6 +968,47 @@ def _decide(actor: Any, quote: Quote, status: str, expected_version: int | None)
     return fresh
 
 
+def _deal_amount_follows(actor: Any, opportunity: Opportunity, quote: Quote) -> str:
+    """Set the deal's amount to the accepted quote's total (through ``opportunity_update``: audited, the
+    timeline and webhooks follow). A quote in another currency is converted at the day's exchange rate
+    (``pricing.convert``, rounded half up to the deal's currency); without a rate the amount stays.
+    Returns why the amount was not changed ("" when it was, or already was that)."""
+    from kith.sales.selectors.pricing import convert
+
+    if quote.currency == opportunity.currency:
+        amount = quote.total
+    else:
+        try:
+            amount = convert(quote.total, quote.currency, opportunity.currency)
+        except NoExchangeRate:
+            return _(
+                "The deal's amount stays %(amount)s: there is no exchange rate from %(quote)s to %(deal)s "
+                "to convert the quote's total of %(total)s. Add a rate, or change the amount by hand."
+            ) % {
+                "amount": _money(opportunity.amount, opportunity.currency),
+                "quote": quote.currency,
+                "deal": opportunity.currency,
+                "total": _money(quote.total, quote.currency),
+            }
+    if amount == opportunity.amount:
+        return ""
+    try:
+        from kith.sales.services.opportunities import opportunity_update
+
+        with transaction.atomic():
+            opportunity_update(actor=actor, opportunity=opportunity, data={"amount": str(amount)})
+    except ValidationError as exc:
+        opportunity.refresh_from_db()
+        return " ".join(exc.messages)
+    except PermissionDenied:
+        opportunity.refresh_from_db()
+        return _("You may not change the opportunity: its amount stays as it was.")
+    except DomainError as exc:
+        opportunity.refresh_from_db()
+        return str(exc.message)
+    return ""
+
+
 @transaction.atomic
 def quote_accept(
     *, actor: Any, quote: Quote, expected_version: int | None = None, close_reason: Any = None
@@ -871,15 +1017,28 @@ def quote_accept(
     the pipeline's won stage with ``close_reason``). When the deal cannot be moved (a reason is required,
     an approval is missing, the actor may not edit deals) the quote is accepted anyway and
     ``quote.deal_not_won`` says why. The order is made at once (``order_for_accepted_quote``: one order
-    per accepted quote; ``quote.order_not_made`` says why when it cannot be, the acceptance stands)."""
+    per accepted quote; ``quote.order_not_made`` says why when it cannot be, the acceptance stands).
+    The deal's other draft and sent quotes are superseded (``quote.superseded`` lists them).
+    The deal's amount becomes the quote's total, converted into the deal's currency when they differ
+    (unless the deal is lost; ``quote.deal_amount_not_updated`` says why when it cannot be). An expired
+    quote (or a sent one past its valid-until date) is refused (``quote_expired``)."""
     fresh = _decide(actor, quote, QuoteStatus.ACCEPTED, expected_version)
     _sync(quote, fresh)
+    quote.superseded = _supersede_siblings(actor, fresh)  # type: ignore[attr-defined]
     from kith.sales.services.orders import order_for_accepted_quote
 
     # the accepted quote becomes an order (None, with quote.order_not_made saying why, when it cannot)
     quote.order = order_for_accepted_quote(actor=actor, quote=fresh)  # type: ignore[attr-defined]
     quote.deal_not_won = ""  # type: ignore[attr-defined]
+    quote.deal_amount_not_updated = ""  # type: ignore[attr-defined]
     opportunity = fresh.opportunity
+    if opportunity is not None and not _deal_writable(actor, opportunity):
+        # the deal is someone else's: it is left as it is (its owner wins it), and said so
+        refused = _("You may not change the opportunity: its owner closes it.")
+        quote.deal_not_won = quote.deal_amount_not_updated = refused  # type: ignore[attr-defined]
+        return quote
+    if opportunity is not None and opportunity.status != StageKind.LOST:
+        quote.deal_amount_not_updated = _deal_amount_follows(actor, opportunity, fresh)  # type: ignore[attr-defined]
     if opportunity is None or opportunity.status != StageKind.OPEN:
         return quote
     won = (
@@ -911,9 +1070,100 @@ def quote_accept(
     return quote
 
 
+def _deal_writable(actor: Any, opportunity: Opportunity) -> bool:
+    if actor is None:
+        return True
+    return Opportunity.objects.filter(visible_q(actor, OPPORTUNITY, write=True), pk=opportunity.pk).exists()
+
+
+def _supersede_siblings(actor: Any, accepted: Quote) -> list[str]:
+    """The customer chose ``accepted``: the deal's other quotes still to be sent or answered that the
+    actor may change are superseded (audited like every change of a quote), so an unsent draft no longer
+    weighs on the deal's approval when it is won; someone else's quotes are left to their owner. Returns
+    the numbers superseded."""
+    if accepted.opportunity_id is None:
+        return []
+    now = timezone.now()
+    numbers = []
+    others = Quote.objects.select_for_update().filter(
+        opportunity_id=accepted.opportunity_id, status__in=[QuoteStatus.DRAFT, QuoteStatus.SENT]
+    )
+    if actor is not None:
+        others = others.filter(pk__in=Quote.objects.filter(visible_q(actor, QUOTE, write=True)).values("pk"))
+    others = others.exclude(pk=accepted.pk).order_by("pk")
+    for other in others:
+        other.status = QuoteStatus.SUPERSEDED
+        other.version += 1
+        other.updated_at = now
+        other.save(update_fields=["status", "version", "updated_at"])
+        numbers.append(quote_label(other))
+    return numbers
+
+
 @transaction.atomic
 def quote_reject(*, actor: Any, quote: Quote, expected_version: int | None = None) -> Quote:
     """The customer declined a sent quote (a new revision may follow)."""
     fresh = _decide(actor, quote, QuoteStatus.REJECTED, expected_version)
     _sync(quote, fresh)
     return quote
+
+
+# --- expiry --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def quote_expire(*, actor: Any, quote: Quote, today: dt.date | None = None) -> Quote:
+    """Mark a sent quote whose valid-until date has passed as expired (``actor`` None: the daily job).
+    Audited like every change of the quote (so ``quote.updated`` goes to webhooks), and the customer's
+    timeline shows it. It can then be revised, no longer accepted."""
+    _require(actor, EDIT)
+    if not _within_reach(actor, quote, write=True):
+        raise PermissionDenied
+    fresh = _locked(quote, None, draft=False)
+    day = today or timezone.localdate()
+    if fresh.status != QuoteStatus.SENT or fresh.valid_until is None or fresh.valid_until >= day:
+        raise DomainError(
+            _("Only a sent quote past its valid-until date expires; this one is %(status)s until %(date)s.")
+            % {"status": fresh.get_status_display(), "date": _valid_until(fresh)},
+            code="quote_not_expirable",
+        )
+    now = timezone.now()
+    fresh.status = QuoteStatus.EXPIRED
+    fresh.version += 1
+    fresh.updated_at = now
+    fresh.save(update_fields=["status", "version", "updated_at"])
+    timeline.publish(
+        subject=fresh.customer,
+        kind=TIMELINE_KIND,
+        occurred_at=now,
+        title=_("Quote %(number)s expired") % {"number": quote_label(fresh)},
+        summary=_("Valid until %(date)s; total %(total)s")
+        % {"date": _valid_until(fresh), "total": _money(fresh.total, fresh.currency)},
+        actor=actor,
+        source=fresh,
+    )
+    _sync(quote, fresh)
+    return quote
+
+
+def quotes_expire(*, today: dt.date | None = None) -> list[str]:
+    """The daily job: every sent quote whose valid-until date is before ``today`` becomes expired, each in
+    its own transaction (a quote changed meanwhile is left for the next run). Returns the numbers."""
+    day = today or timezone.localdate()
+    due = list(
+        Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=day)
+        .order_by("valid_until", "pk")
+        .values_list("pk", flat=True)
+    )
+    expired: list[str] = []
+    for pk in due:
+        quote = Quote.objects.select_related("customer").filter(pk=pk).first()
+        if quote is None:
+            continue
+        try:
+            quote_expire(actor=None, quote=quote, today=day)
+        except (ConflictError, DomainError):
+            logger.info("quote %s changed while it expired: left for the next run", quote.pk)
+            continue
+        expired.append(quote_label(quote))
+    return expired

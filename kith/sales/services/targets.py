@@ -22,12 +22,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from kith.core.errors import ConflictError
 from kith.sales import currencies
 from kith.sales.choices import OPPORTUNITY
+from kith.sales.cleaning import Errors, add_error, clean_date, clean_text
 from kith.sales.models.targets import SalesTarget
 from kith.sales.selectors.forecast import team_and_below
 from kith.security.models import Team
@@ -37,10 +37,6 @@ from kith.security.selectors import holding
 FIELDS = ("user", "team", "period_start", "period_end", "amount", "currency", "note")
 NOTE_LENGTH = 300
 LONGEST = 3660  # days: a target of up to ten years
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def may_set_target(actor: Any, *, user: Any = None, team: Team | None = None) -> bool:
@@ -105,48 +101,31 @@ def require_may_set(actor: Any, *, user: Any = None, team: Team | None = None) -
         )
 
 
-def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if value in (None, ""):
-        _add(errors, field, _("Give the date as YYYY-MM-DD."))
-        return None
-    try:
-        parsed = parse_date(str(value).strip())
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        _add(errors, field, _("Enter a date as YYYY-MM-DD."))
-    return parsed
-
-
-def _user(value: Any, errors: dict[str, list[str]]) -> Any:
+def _user(value: Any, errors: Errors) -> Any:
     model = get_user_model()
     if isinstance(value, model):
         return value
     try:
         return model.objects.get(pk=int(value))
     except (TypeError, ValueError, model.DoesNotExist):
-        _add(errors, "user", _("Choose one of the people."))
+        add_error(errors, "user", _("Choose one of the people."))
         return None
 
 
-def _team(value: Any, errors: dict[str, list[str]]) -> Team | None:
+def _team(value: Any, errors: Errors) -> Team | None:
     if isinstance(value, Team):
         return value
     try:
         return Team.objects.get(pk=int(value))
     except (TypeError, ValueError, Team.DoesNotExist):
-        _add(errors, "team", _("Choose one of the teams."))
+        add_error(errors, "team", _("Choose one of the teams."))
         return None
 
 
 def _clean(data: dict[str, Any], *, base: SalesTarget | None) -> dict[str, Any]:
     """Validated values of the fields ``data`` names (all when creating, the subject only then); every
     error at once."""
-    errors: dict[str, list[str]] = {}
+    errors: Errors = {}
     values: dict[str, Any] = {}
     creating = base is None
     wanted = [f for f in FIELDS if creating or f in data]
@@ -154,9 +133,9 @@ def _clean(data: dict[str, Any], *, base: SalesTarget | None) -> dict[str, Any]:
         has_user = data.get("user") not in (None, "")
         has_team = data.get("team") not in (None, "")
         if has_user and has_team:
-            _add(errors, "team", _("A target is for one person or one team, not both."))
+            add_error(errors, "team", _("A target is for one person or one team, not both."))
         elif not has_user and not has_team:
-            _add(errors, "user", _("Choose the person or the team the target is for."))
+            add_error(errors, "user", _("Choose the person or the team the target is for."))
         values["user"] = _user(data["user"], errors) if has_user else None
         values["team"] = _team(data["team"], errors) if has_team and not has_user else None
     else:
@@ -165,17 +144,17 @@ def _clean(data: dict[str, Any], *, base: SalesTarget | None) -> dict[str, Any]:
                 given = data[name]
                 current = getattr(base, f"{name}_id")
                 if str(getattr(given, "pk", given) or "") != str(current or ""):
-                    _add(errors, name, _("A target keeps its person or team: add a new target instead."))
+                    add_error(errors, name, _("A target keeps its person or team: add a new target instead."))
     for name in ("period_start", "period_end"):
         if name in wanted:
-            values[name] = _date(data.get(name), name, errors)
+            values[name] = clean_date(data.get(name), name, errors, required=True)
     start = values.get("period_start", base.period_start if base else None)
     end = values.get("period_end", base.period_end if base else None)
     if start and end and "period_start" not in errors and "period_end" not in errors:
         if end < start:
-            _add(errors, "period_end", _("The period ends before it starts."))
+            add_error(errors, "period_end", _("The period ends before it starts."))
         elif (end - start).days >= LONGEST:
-            _add(errors, "period_end", _("A target covers at most ten years."))
+            add_error(errors, "period_end", _("A target covers at most ten years."))
     if "currency" in wanted:
         values["currency"] = currencies.clean_code(data.get("currency"), "currency", errors)
     currency = values.get("currency", base.currency if base else None)
@@ -183,12 +162,10 @@ def _clean(data: dict[str, Any], *, base: SalesTarget | None) -> dict[str, Any]:
         raw = data.get("amount") if "amount" in wanted else base.amount  # type: ignore[union-attr]
         amount = currencies.clean_amount(raw, "amount", errors, currency=currency)
         if amount is not None and amount <= Decimal(0):
-            _add(errors, "amount", _("A target is more than zero."))
+            add_error(errors, "amount", _("A target is more than zero."))
         values["amount"] = amount
     if "note" in wanted:
-        values["note"] = str(data.get("note") or "").strip()
-        if len(values["note"]) > NOTE_LENGTH:
-            _add(errors, "note", _("At most %(n)d characters.") % {"n": NOTE_LENGTH})
+        values["note"] = clean_text(data.get("note"), "note", NOTE_LENGTH, errors)
     if errors:
         raise ValidationError(errors)
     return values

@@ -7,7 +7,11 @@ Spam protection needs no outside service:
 * a signed start token (``django.core.signing``) put in the form when the page is shown: a submission
   faster than ``KITH_WEB_FORM_MIN_SECONDS`` (3) after it, older than ``KITH_WEB_FORM_MAX_AGE`` (a day), with
   a token of another form or a forged one is refused. The token also stands in for the session CSRF token,
-  which a page framed on a third-party site cannot rely on;
+  which a page framed on a third-party site cannot rely on. Each token is good for one submission: it
+  carries a random nonce, claimed with ``cache.add`` (atomic; Redis when configured, so all app servers
+  share it) for the token's lifetime when a submission gets past the checks, and given back when the lead
+  is not made after all (a field error: the visitor corrects the form and sends the same token again);
+  a replayed token is refused like other spam;
 * a rate limit per client address and form (``kith.accounts.ratelimit``, scope ``webform``: ten
   submissions per ten minutes unless ``KITH_RATE_LIMITS`` says ``webform=N/seconds``), counted in
   Django's cache (Redis when configured, so all app servers count together);
@@ -19,7 +23,9 @@ only real field errors (no name, a bad email address) are shown, on their fields
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +33,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -195,8 +202,36 @@ def web_form_delete(*, actor: Any, web_form: WebForm) -> None:
 
 
 def start_token(web_form: WebForm, *, now: float | None = None) -> str:
-    """The signed token of a page shown now (the form's key and the time)."""
-    return signing.dumps({"k": web_form.key, "t": int(now if now is not None else time.time())}, salt=_SALT)
+    """The signed token of a page shown now (the form's key, the time and a random nonce: two pages shown
+    in the same second get different tokens, each good for one submission)."""
+    return signing.dumps(
+        {
+            "k": web_form.key,
+            "t": int(now if now is not None else time.time()),
+            "n": secrets.token_urlsafe(12),
+        },
+        salt=_SALT,
+    )
+
+
+def _nonce_key(web_form: WebForm, token: str) -> str:
+    """The cache key that records a token as used: its nonce (a token made before nonces existed: a digest
+    of the whole token, which the signature makes unique to its payload)."""
+    try:
+        payload = signing.loads(token or "", salt=_SALT)
+    except signing.BadSignature:
+        payload = None
+    nonce = payload.get("n") if isinstance(payload, dict) else None
+    if not isinstance(nonce, str) or not nonce or len(nonce) > 64:
+        nonce = hashlib.sha256(token.encode()).hexdigest()
+    return f"{_SALT}.used.{web_form.pk}.{nonce}"
+
+
+def _claim_token(web_form: WebForm, token: str) -> str | None:
+    """Record the token as used (atomic: of two submissions with it at once, one wins); the key, or None
+    when it was used already. Kept as long as the token could be accepted (its lifetime, and a minute)."""
+    key = _nonce_key(web_form, token)
+    return key if cache.add(key, 1, timeout=int(max_age()) + 60) else None
 
 
 @dataclass
@@ -279,16 +314,28 @@ def web_form_submit(
     own_origin: str = "",
     now: float | None = None,
 ) -> Submission:
-    """A public submission: refused as spam (counted, nothing else written), or a lead made by the lead
-    service (source web form; owner: the form's, else the assignment rules). Field errors raise a
-    ``ValidationError`` (not counted: a person mistyped)."""
+    """A public submission: refused as spam (counted, nothing else written; a token used before is
+    refused as ``replay``), or a lead made by the lead service (source web form; owner: the form's, else
+    the assignment rules). Field errors raise a ``ValidationError`` (not counted: a person mistyped; the
+    token stays usable)."""
     reason = refusal(
         web_form, data=data, client=client, origin=origin, referer=referer, own_origin=own_origin, now=now
     )
+    claimed = None
+    if not reason:
+        claimed = _claim_token(web_form, str(data.get(START_FIELD) or ""))
+        reason = "" if claimed else "replay"
     if reason:
         _count(web_form, "rejected")
         return Submission(accepted=False, reason=reason)
-    with transaction.atomic():
-        lead = lead_create(actor=None, data={f: data.get(f, "") for f in PUBLIC_FIELDS}, web_form=web_form)
-        _count(web_form, "submissions")
+    try:
+        with transaction.atomic():
+            lead = lead_create(
+                actor=None, data={f: data.get(f, "") for f in PUBLIC_FIELDS}, web_form=web_form
+            )
+            _count(web_form, "submissions")
+    except BaseException:
+        # no lead was made (a field error, most likely): the token may be sent again, corrected
+        cache.delete(claimed)
+        raise
     return Submission(accepted=True, lead=lead)

@@ -137,6 +137,7 @@ def test_send_gate_revise_accept_reject_and_pdf(api, rep, manager, mailoutbox):
     accepted = api.post(f"/api/v1/quotes/{new}/accept/", {}, format="json")
     assert accepted.status_code == 200 and accepted.json()["status"] == QuoteStatus.ACCEPTED
     assert accepted.json()["deal_not_won"]  # no reason given while the pipeline has won reasons
+    assert accepted.json()["superseded"] == [] and "deal_amount_not_updated" in accepted.json()
     assert api.post(f"/api/v1/quotes/{new}/accept/", {}, format="json").status_code == 400
 
 

@@ -4,12 +4,10 @@ payment form, void; and a customer's outstanding balance per currency."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,10 +21,9 @@ from kith.sales.models import Invoice, InvoiceStatus
 from kith.sales.order_types import INVOICE
 from kith.sales.selectors import billing as selectors
 from kith.sales.services import billing as services
-from kith.sales.views.orders import conflict_message
+from kith.sales.views._edit import conflict_notice, posted_version
+from kith.sales.views._lists import list_page
 from kith.security.rules import CREATE, EDIT, has_permission, require_permission
-
-PAGE_SIZE = 50
 
 
 def _can(user: Any, invoice: Invoice | None = None) -> dict[str, bool]:
@@ -54,12 +51,10 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "q": form.cleaned_data.get("q") or "",
         }
     rows = selectors.invoice_list(user=request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
         "sales/billing/invoice_list.html",
-        {"form": form, "page": page, "query": urlencode(query), "can": _can(request.user)},
+        {"form": form, **list_page(request, rows), "can": _can(request.user)},
     )
 
 
@@ -131,15 +126,10 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_for(request.user, pk, write=True)
-    raw = request.POST.get("version") or ""
     try:
-        services.invoice_void(
-            actor=request.user,
-            invoice=invoice,
-            expected_version=int(raw) if raw.isdigit() and len(raw) < 10 else None,
-        )
+        services.invoice_void(actor=request.user, invoice=invoice, expected_version=posted_version(request))
     except ConflictError:
-        messages.error(request, conflict_message())
+        messages.error(request, conflict_notice())
     except DomainError as refused:
         messages.error(request, refused.message)
     else:

@@ -4,20 +4,18 @@ items (add and remove inline), exchange rates (list, add, delete)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kith.core.errors import ConflictError, DeleteRefused
+from kith.core.errors import DeleteRefused
 from kith.core.forms import apply_service_errors
 from kith.sales import currencies, selectors, services
 from kith.sales.choices import PRICE_LIST, PRODUCT
@@ -29,52 +27,9 @@ from kith.sales.forms import (
     ProductForm,
 )
 from kith.sales.models import PriceList, Product
+from kith.sales.views._edit import form_status, initial_of, save_versioned
+from kith.sales.views._lists import list_page
 from kith.security.rules import CREATE, DELETE, EDIT, require_permission
-
-PAGE_SIZE = 50
-
-
-def _versioned_edit(
-    request: HttpRequest,
-    record: Any,
-    *,
-    form_class: Any,
-    update: Callable[..., Any],
-    template: str,
-    context_name: str,
-    saved: Callable[[], str],
-    detail: str,
-) -> HttpResponse:
-    """The edit page of a versioned record: the form filled from the record, the service's field errors
-    on the form, a stale version a 409 with the input kept."""
-    initial = {f: getattr(record, f) for f in form_class.base_fields if f != "version"}
-    initial["version"] = record.version
-    form = form_class(request.POST or None, initial=initial)
-    context = {"form": form, context_name: record}
-    if request.method == "POST" and form.is_valid():
-        try:
-            update(data=form.service_data(), expected_version=form.cleaned_data.get("version"))
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        except ConflictError:
-            form.add_error(None, _conflict_message())
-            return render(request, template, context, status=409)
-        else:
-            messages.success(request, saved())
-            return redirect(detail, pk=record.pk)
-    return render(request, template, context, status=_status(form))
-
-
-def _conflict_message() -> str:
-    return _(
-        "Someone else changed this record after you opened it. Nothing was saved; your input is kept below. "
-        "Reload the page to see the other change, then apply yours again."
-    )
-
-
-def _status(form: Any) -> int:
-    return 400 if form.errors else 200
-
 
 # --- products ------------------------------------------------------------------------------------
 
@@ -91,15 +46,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "active": None if active in (None, "") else active == "1",
             "category": form.cleaned_data.get("category") or "",
         }
-    page = Paginator(selectors.product_list(user=request.user, **filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
-    return render(
-        request,
-        "sales/product_list.html",
-        {"form": form, "page": page, "query": urlencode(query)},
-    )
+    rows = selectors.product_list(user=request.user, **filters)
+    return render(request, "sales/product_list.html", {"form": form, **list_page(request, rows)})
 
 
 @login_required
@@ -117,7 +65,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The product “%(sku)s” is saved.") % {"sku": product.sku})
             return redirect("sales:product_detail", pk=product.pk)
-    return render(request, "sales/product_form.html", {"form": form}, status=_status(form))
+    return render(request, "sales/product_form.html", {"form": form}, status=form_status(form))
 
 
 @login_required
@@ -133,15 +81,15 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_for(request.user, pk)
     require_permission(request.user, PRODUCT, EDIT)
-    return _versioned_edit(
+    form = ProductForm(request.POST or None, initial=initial_of(product, ProductForm))
+    return save_versioned(
         request,
-        product,
-        form_class=ProductForm,
-        update=functools.partial(services.product_update, actor=request.user, product=product),
+        form,
+        functools.partial(services.product_update, actor=request.user, product=product),
         template="sales/product_form.html",
-        context_name="product",
+        context={"form": form, "product": product},
         saved=lambda: _("The product “%(sku)s” is saved.") % {"sku": product.sku},
-        detail="sales:product_detail",
+        then=product_url(product),
     )
 
 
@@ -164,8 +112,6 @@ def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def product_url(product: Product) -> str:
-    from django.urls import reverse
-
     return reverse("sales:product_detail", args=[product.pk])
 
 
@@ -193,7 +139,7 @@ def price_list_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The price list is saved; add its prices below."))
             return redirect("sales:price_list_detail", pk=price_list.pk)
-    return render(request, "sales/price_list_form.html", {"form": form}, status=_status(form))
+    return render(request, "sales/price_list_form.html", {"form": form}, status=form_status(form))
 
 
 def _price_list_page(
@@ -223,15 +169,15 @@ def price_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def price_list_edit(request: HttpRequest, pk: int) -> HttpResponse:
     price_list = selectors.price_list_for(request.user, pk)
     require_permission(request.user, PRICE_LIST, EDIT)
-    return _versioned_edit(
+    form = PriceListForm(request.POST or None, initial=initial_of(price_list, PriceListForm))
+    return save_versioned(
         request,
-        price_list,
-        form_class=PriceListForm,
-        update=functools.partial(services.price_list_update, actor=request.user, price_list=price_list),
+        form,
+        functools.partial(services.price_list_update, actor=request.user, price_list=price_list),
         template="sales/price_list_form.html",
-        context_name="price_list",
+        context={"form": form, "price_list": price_list},
         saved=lambda: _("The price list “%(name)s” is saved.") % {"name": price_list.name},
-        detail="sales:price_list_detail",
+        then=reverse("sales:price_list_detail", args=[price_list.pk]),
     )
 
 
@@ -244,8 +190,6 @@ def price_list_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.price_list_delete(actor=request.user, price_list=price_list)
         messages.success(request, _("The price list “%(name)s” is deleted.") % {"name": price_list.name})
         return redirect("sales:price_list_list")
-    from django.urls import reverse
-
     return render(
         request,
         "sales/confirm_delete.html",
@@ -299,8 +243,12 @@ def exchange_rates(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The exchange rate is saved."))
                 return redirect("sales:exchange_rates")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "sales/exchange_rates.html", {"form": form, "page": page}, status=_status(form))
+    return render(
+        request,
+        "sales/exchange_rates.html",
+        {"form": form, **list_page(request, rows)},
+        status=form_status(form),
+    )
 
 
 @login_required

@@ -4,19 +4,17 @@ the document download (only for who may see the contract)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kith.core.errors import ConflictError, DomainError
+from kith.core.errors import DomainError
 from kith.core.forms import apply_service_errors
 from kith.sales import currencies
 from kith.sales.contract_forms import ContractFilterForm, ContractForm
@@ -24,10 +22,9 @@ from kith.sales.models import Contract
 from kith.sales.order_types import CONTRACT
 from kith.sales.selectors import contracts as selectors
 from kith.sales.services import contracts as services
-from kith.sales.views.orders import conflict_message
+from kith.sales.views._edit import conflict_notice, form_status, initial_of, save_versioned
+from kith.sales.views._lists import list_page
 from kith.security.rules import CREATE, DELETE, EDIT, has_permission, require_permission
-
-PAGE_SIZE = 50
 
 
 def _can(user: Any) -> dict[str, bool]:
@@ -51,44 +48,16 @@ def contract_list(request: HttpRequest) -> HttpResponse:
             "q": form.cleaned_data.get("q") or "",
         }
     rows = selectors.contract_list(user=request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
         "sales/contracts/contract_list.html",
         {
             "form": form,
-            "page": page,
-            "query": urlencode(query),
+            **list_page(request, rows),
             "can": _can(request.user),
             "window": services.renewal_days(),
         },
     )
-
-
-def _save(request: HttpRequest, form: ContractForm, contract: Contract | None) -> Contract | None:
-    data = form.service_data()
-    document = form.cleaned_data.get("document") or None
-    try:
-        if contract is None:
-            data["customer"] = (form.cleaned_data.get("customer") or "").strip()
-            return services.contract_create(actor=request.user, data=data, document=document)
-        raw = request.POST.get("version") or ""
-        return services.contract_update(
-            actor=request.user,
-            contract=contract,
-            data=data,
-            document=document,
-            remove_document=bool(form.cleaned_data.get("remove_document")),
-            expected_version=int(raw) if raw.isdigit() and len(raw) < 10 else None,
-        )
-    except ValidationError as error:
-        apply_service_errors(error, form)
-    except ConflictError:
-        form.add_error(None, conflict_message())
-    except DomainError as refused:
-        form.add_error(None, refused.message)
-    return None
 
 
 @login_required
@@ -97,14 +66,20 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, CONTRACT, CREATE)
     initial = {"currency": currencies.default_code(), "customer": request.GET.get("customer", "")}
     form = ContractForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            contract = _save(request, form, None)
-            if contract is not None:
-                messages.success(request, _("The contract is saved."))
-                return redirect("sales:contract_detail", pk=contract.pk)
-        return render(request, "sales/contracts/contract_form.html", {"form": form}, status=400)
-    return render(request, "sales/contracts/contract_form.html", {"form": form})
+    if request.method == "POST" and form.is_valid():
+        data = {**form.service_data(), "customer": (form.cleaned_data.get("customer") or "").strip()}
+        try:
+            contract = services.contract_create(
+                actor=request.user, data=data, document=form.cleaned_data.get("document") or None
+            )
+        except ValidationError as error:
+            apply_service_errors(error, form)
+        except DomainError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("The contract is saved."))
+            return redirect("sales:contract_detail", pk=contract.pk)
+    return render(request, "sales/contracts/contract_form.html", {"form": form}, status=form_status(form))
 
 
 @login_required
@@ -120,32 +95,30 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = selectors.contract_for(request.user, pk, write=True)
-    initial = {
-        name: getattr(contract, name)
-        for name in (
-            "title",
-            "reference",
-            "status",
-            "start_date",
-            "end_date",
-            "value",
-            "currency",
-            "renewal_date",
-            "auto_renew",
-            "notice_days",
-            "notes",
-            "version",
-        )
-    }
+    initial = initial_of(contract, ContractForm, leave=("customer", "document", "remove_document"))
     form = ContractForm(request.POST or None, request.FILES or None, initial=initial, editing=True)
-    if request.method == "POST":
-        if form.is_valid() and _save(request, form, contract) is not None:
-            messages.success(request, _("The contract is saved."))
-            return redirect("sales:contract_detail", pk=contract.pk)
-        return render(
-            request, "sales/contracts/contract_form.html", {"form": form, "contract": contract}, status=400
+
+    def update(*, data: dict[str, Any], expected_version: int | None) -> None:
+        services.contract_update(
+            actor=request.user,
+            contract=contract,
+            data=data,
+            document=form.cleaned_data.get("document") or None,
+            remove_document=bool(form.cleaned_data.get("remove_document")),
+            expected_version=expected_version,
         )
-    return render(request, "sales/contracts/contract_form.html", {"form": form, "contract": contract})
+
+    return save_versioned(
+        request,
+        form,
+        update,
+        template="sales/contracts/contract_form.html",
+        context={"form": form, "contract": contract},
+        saved=_("The contract is saved."),
+        then=reverse("sales:contract_detail", args=[contract.pk]),
+        conflict=conflict_notice(),
+        conflict_status=400,
+    )
 
 
 @login_required
@@ -172,7 +145,12 @@ def contract_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def contract_document(request: HttpRequest, pk: int) -> FileResponse:
     """The contract's document, as an attachment, to who may see the contract (404 otherwise)."""
-    contract = selectors.contract_for(request.user, pk)
+    return document_response(selectors.contract_for(request.user, pk))
+
+
+def document_response(contract: Contract) -> FileResponse:
+    """The contract's document as an attachment, never cached (404 when it has none or the file is gone);
+    the page and the API answer with it."""
     if not contract.document:
         raise Http404
     try:

@@ -3,20 +3,19 @@ leaderboard, and the sales targets (list, create, edit, delete)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kith.core.errors import ConflictError
 from kith.core.forms import apply_service_errors
 from kith.sales.choices import OPPORTUNITY
 from kith.sales.forecast_forms import (
@@ -32,24 +31,17 @@ from kith.sales.models.targets import SalesTarget
 from kith.sales.selectors import forecast as selectors
 from kith.sales.selectors.opportunities import pipelines
 from kith.sales.services import targets as services
+from kith.sales.views._edit import form_status, save_versioned
+from kith.sales.views._lists import list_page
 from kith.security.rules import ADMINISTER, VIEW, has_permission, require_permission
 
-PAGE_SIZE = 50
 SUBJECT_ALIASES = {"user": "subject", "team": "subject"}
-
-
-def _status(form: Any) -> int:
-    return 400 if form.errors else 200
 
 
 def _may_set_some_target(user: Any) -> bool:
     if has_permission(user, OPPORTUNITY, ADMINISTER):
         return True
     return len(selectors.people_in_reach(user)[:2]) > 1  # someone below them
-
-
-def _query(request: HttpRequest) -> str:
-    return urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
 
 
 def duration(seconds: int | None) -> str:
@@ -100,7 +92,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "may_set_targets": _may_set_some_target(request.user),
         },
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -150,7 +142,7 @@ def funnel(request: HttpRequest) -> HttpResponse:
         request,
         "sales/forecast/funnel.html",
         {"form": form, "result": result, "rows": rows},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -168,7 +160,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         )
     form.show_period()
     return render(
-        request, "sales/forecast/leaderboard.html", {"form": form, "result": result}, status=_status(form)
+        request, "sales/forecast/leaderboard.html", {"form": form, "result": result}, status=form_status(form)
     )
 
 
@@ -186,19 +178,18 @@ def target_list(request: HttpRequest) -> HttpResponse:
         day = form.cleaned_data.get("on")
         filters = {"subject_user": user_id, "subject_team": team_id, "date_from": day, "date_to": day}
     rows = selectors.target_list(user=request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    editable = services.settable(request.user, list(page))
+    listing = list_page(request, rows)
+    editable = services.settable(request.user, list(listing["page"]))
     return render(
         request,
         "sales/forecast/target_list.html",
         {
             "form": form,
-            "page": page,
-            "query": _query(request),
+            **listing,
             "editable": editable,
             "may_set_targets": _may_set_some_target(request.user),
         },
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -218,7 +209,7 @@ def target_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The target is saved."))
             return redirect(_list_url(target))
-    return render(request, "sales/forecast/target_form.html", {"form": form}, status=_status(form))
+    return render(request, "sales/forecast/target_form.html", {"form": form}, status=form_status(form))
 
 
 def _list_url(target: SalesTarget) -> str:
@@ -240,30 +231,20 @@ def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": target.version,
     }
     form = TargetForm(request.POST or None, user=request.user, editing=True, initial=initial)
-    context = {"form": form, "target": target}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.target_update(
-                actor=request.user,
-                target=target,
-                data=form.service_data(),
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_service_errors(error, form, aliases=SUBJECT_ALIASES)
-        except ConflictError:
-            form.add_error(
-                None,
-                _(
-                    "Someone else changed this target after you opened it. Nothing was saved; your input is "
-                    "kept below. Reload the page to see the other change, then apply yours again."
-                ),
-            )
-            return render(request, "sales/forecast/target_form.html", context, status=409)
-        else:
-            messages.success(request, _("The target is saved."))
-            return redirect(_list_url(target))
-    return render(request, "sales/forecast/target_form.html", context, status=_status(form))
+    return save_versioned(
+        request,
+        form,
+        functools.partial(services.target_update, actor=request.user, target=target),
+        template="sales/forecast/target_form.html",
+        context={"form": form, "target": target},
+        saved=_("The target is saved."),
+        then=_list_url(target),
+        conflict=_(
+            "Someone else changed this target after you opened it. Nothing was saved; your input is "
+            "kept below. Reload the page to see the other change, then apply yours again."
+        ),
+        aliases=SUBJECT_ALIASES,
+    )
 
 
 @login_required

@@ -7,12 +7,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kith.core.errors import ConflictError
 from kith.core.forms import apply_service_errors
 from kith.parties.selectors.customers import customers_for
-from kith.sales import currencies
+from kith.sales import currencies, sensitive
 from kith.sales.choices import LEAD, LeadStatus
 from kith.sales.lead_forms import (
     AssignForm,
@@ -38,20 +36,17 @@ from kith.sales.lead_forms import (
 from kith.sales.models import Lead
 from kith.sales.selectors import leads as selectors
 from kith.sales.services import assignment, leads, tasks, web_forms
+from kith.sales.views._edit import (
+    conflict_message,
+    conflict_notice,
+    form_status,
+    initial_of,
+    posted_version,
+    save_versioned,
+)
+from kith.sales.views._lists import list_page
+from kith.security import masking
 from kith.security.rules import ADMINISTER, CREATE, DELETE, EDIT, has_permission, require_permission
-
-PAGE_SIZE = 50
-
-
-def _status(form: Any) -> int:
-    return 400 if form.errors else 200
-
-
-def _conflict_message() -> str:
-    return _(
-        "Someone else changed this record after you opened it. Nothing was saved; your input is kept below. "
-        "Reload the page to see the other change, then apply yours again."
-    )
 
 
 def lead_permissions(user: Any) -> dict[str, bool]:
@@ -86,13 +81,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             source=form.cleaned_data.get("source") or "",
             territory=form.cleaned_data.get("territory") or "",
         )
-    page = Paginator(selectors.lead_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
-    return _render(
-        request, "sales/leads/lead_list.html", {"form": form, "page": page, "query": urlencode(query)}
-    )
+    rows = selectors.lead_list(user=request.user, filters=filters)
+    context = list_page(request, rows)
+    page = context["page"]
+    page.object_list = sensitive.shown_all(request.user, list(page.object_list), object_type=LEAD)
+    context["fv"] = masking.field_view(request.user, None, object_type=LEAD)  # the role's field rules
+    return _render(request, "sales/leads/lead_list.html", {"form": form, **context})
 
 
 @login_required
@@ -100,9 +94,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 def lead_create(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, LEAD, CREATE)
     form = LeadForm(request.POST or None, initial={"currency": currencies.default_code()})
+    locked = sensitive.lock_form(form, masking.field_view(request.user, None, object_type=LEAD))
     if request.method == "POST" and form.is_valid():
         try:
-            lead = leads.lead_create(actor=request.user, data=form.service_data())
+            masking.check_writable(request.user, LEAD, sensitive.posted_changes(form, locked))
+            lead = leads.lead_create(actor=request.user, data=sensitive.unlocked(form.service_data(), locked))
         except ValidationError as error:
             apply_service_errors(error, form)
         else:
@@ -110,7 +106,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
             if selectors.leads_for(request.user).filter(pk=lead.pk).exists():
                 return redirect("sales:lead_detail", pk=lead.pk)
             return redirect("sales:lead_list")
-    return _render(request, "sales/leads/lead_form.html", {"form": form}, status=_status(form))
+    return _render(request, "sales/leads/lead_form.html", {"form": form}, status=form_status(form))
 
 
 def _detail(
@@ -123,6 +119,7 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     may_change = selectors.may_change(request.user, lead) and has_permission(request.user, LEAD, EDIT)
+    view = masking.field_view(request.user, lead, object_type=LEAD)
     task_rows = list(selectors.tasks_of(lead))
     today = timezone.localdate()
     for task in task_rows:
@@ -131,7 +128,9 @@ def _detail(
         request,
         "sales/leads/lead_detail.html",
         {
-            "lead": lead,
+            "lead": sensitive.shown(view, lead),
+            "fv": view,
+            "may_reassign": view.can_write("owner"),
             "may_change": may_change,
             "is_converted": lead.status == LeadStatus.CONVERTED,
             "tasks": task_rows,
@@ -159,33 +158,29 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_for(request.user, pk)
     require_permission(request.user, LEAD, EDIT)
     converted = lead.status == LeadStatus.CONVERTED
-    initial = {f: getattr(lead, f) for f in LeadForm.base_fields if f not in ("version", "owner", "category")}
-    initial.update(
-        version=lead.version,
-        owner=lead.owner_id,
-        category=lead.category_id,
-        phone=lead.phone_raw or lead.phone,
-    )
+    initial = {**initial_of(lead, LeadForm), "phone": lead.phone_raw or lead.phone}
     form = LeadForm(request.POST or None, initial=initial, converted=converted)
     del form.fields["owner"]  # a new owner is given with "Reassign" (an empty field is not "nobody")
-    context: dict[str, Any] = {"form": form, "lead": lead}
-    if request.method == "POST" and form.is_valid():
-        data = form.service_data()
+    view = masking.field_view(request.user, lead, object_type=LEAD)
+    locked = sensitive.lock_form(form, view, lead)
+
+    def update(*, data: dict[str, Any], expected_version: int | None) -> None:
         if converted:
             data = {"description": data.get("description", "")}
-        try:
-            leads.lead_update(
-                actor=request.user, lead=lead, data=data, expected_version=form.cleaned_data.get("version")
-            )
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        except ConflictError:
-            form.add_error(None, _conflict_message())
-            return _render(request, "sales/leads/lead_form.html", context, status=409)
-        else:
-            messages.success(request, _("The lead “%(name)s” is saved.") % {"name": lead})
-            return redirect("sales:lead_detail", pk=lead.pk)
-    return _render(request, "sales/leads/lead_form.html", context, status=_status(form))
+        masking.check_writable(request.user, LEAD, sensitive.posted_changes(form, locked), record=lead)
+        data = sensitive.unlocked(data, locked)  # a locked field keeps its stored value
+        leads.lead_update(actor=request.user, lead=lead, data=data, expected_version=expected_version)
+
+    return save_versioned(
+        request,
+        form,
+        update,
+        template="sales/leads/lead_form.html",
+        context={"form": form, "lead": sensitive.shown(view, lead)},
+        saved=lambda: _("The lead “%(name)s” is saved.") % {"name": sensitive.shown(view, lead)},
+        then=reverse("sales:lead_detail", args=[lead.pk]),
+        show=_render,
+    )
 
 
 @login_required
@@ -193,28 +188,24 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_delete(request: HttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_for(request.user, pk)
     require_permission(request.user, LEAD, DELETE)
+    shown = sensitive.shown(masking.field_view(request.user, lead, object_type=LEAD), lead)
     if request.method == "POST":
         leads.lead_delete(actor=request.user, lead=lead)
-        messages.success(request, _("The lead “%(name)s” is deleted.") % {"name": lead})
+        messages.success(request, _("The lead “%(name)s” is deleted.") % {"name": shown})
         return redirect("sales:lead_list")
     return render(
         request,
         "sales/confirm_delete.html",
-        {"object": lead, "cancel_url": reverse("sales:lead_detail", args=[lead.pk])},
+        {"object": shown, "cancel_url": reverse("sales:lead_detail", args=[lead.pk])},
     )
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version") or ""
-    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None
 
 
 def _step(request: HttpRequest, pk: int, action: Callable[..., Any], done: str) -> HttpResponse:
     lead = selectors.lead_for(request.user, pk)
     try:
-        action(actor=request.user, lead=lead, expected_version=_version(request))
+        action(actor=request.user, lead=lead, expected_version=posted_version(request))
     except ConflictError:
-        messages.error(request, _conflict_message())
+        messages.error(request, conflict_notice())
     except leads.LeadConverted as refused:
         messages.error(request, refused.message)
     else:
@@ -250,7 +241,7 @@ def lead_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(error, form)
         except ConflictError:
-            form.add_error(None, _conflict_message())
+            form.add_error(None, conflict_message())
         except leads.LeadConverted as refused:
             form.add_error(None, refused.message)
         else:
@@ -275,7 +266,7 @@ def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(error, form)
         except ConflictError:
-            form.add_error(None, _conflict_message())
+            form.add_error(None, conflict_message())
         except leads.LeadConverted as refused:
             form.add_error(None, refused.message)
         else:
@@ -295,12 +286,13 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("This lead is already converted."))
         return redirect("sales:lead_detail", pk=lead.pk)
     candidates = selectors.conversion_candidates(request.user, lead)
+    shown = sensitive.shown(masking.field_view(request.user, lead, object_type=LEAD), lead)
     form = ConvertForm(
         request.POST or None,
         initial={
             "customer": str(candidates[0].id) if candidates and candidates[0].score == 100 else "",
-            "opportunity_name": lead.company or str(lead),
-            "amount": lead.estimated_value if lead.estimated_value is not None else "",
+            "opportunity_name": shown.company or str(shown),
+            "amount": shown.estimated_value if shown.estimated_value not in (None, "") else "",
             "currency": lead.currency or currencies.default_code(),
         },
     )
@@ -345,8 +337,8 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(
         request,
         "sales/leads/lead_convert.html",
-        {"lead": lead, "form": form, "candidates": candidates, "chosen": form["customer"].value() or ""},
-        status=_status(form),
+        {"lead": shown, "form": form, "candidates": candidates, "chosen": form["customer"].value() or ""},
+        status=form_status(form),
     )
 
 
@@ -375,9 +367,11 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_for(request.user, pk)
     done = request.POST.get("done", "1") != "0"
     try:
-        tasks.task_set_done(actor=request.user, task=task, done=done, expected_version=_version(request))
+        tasks.task_set_done(
+            actor=request.user, task=task, done=done, expected_version=posted_version(request)
+        )
     except ConflictError:
-        messages.error(request, _conflict_message())
+        messages.error(request, conflict_notice())
     next_url = request.POST.get("next") or ""
     if next_url == "tasks":
         return redirect("sales:task_list")
@@ -419,7 +413,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The rule is saved."))
             return redirect("sales:lead_rule_list")
-    return _render(request, "sales/leads/rule_form.html", {"form": form}, status=_status(form))
+    return _render(request, "sales/leads/rule_form.html", {"form": form}, status=form_status(form))
 
 
 @login_required
@@ -438,13 +432,15 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": rule.version,
     }
     form = RuleForm(request.POST or None, initial=initial)
-    return _save_versioned(
+    return save_versioned(
         request,
         form,
         functools.partial(assignment.rule_update, actor=request.user, rule=rule),
         template="sales/leads/rule_form.html",
         context={"form": form, "rule": rule},
-        done=lambda: redirect("sales:lead_rule_list"),
+        saved=_("Saved."),
+        then=reverse("sales:lead_rule_list"),
+        show=_render,
     )
 
 
@@ -459,29 +455,6 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "sales/confirm_delete.html", {"object": rule, "cancel_url": reverse("sales:lead_rule_list")}
     )
-
-
-def _save_versioned(
-    request: HttpRequest,
-    form: Any,
-    update: Callable[..., Any],
-    *,
-    template: str,
-    context: dict[str, Any],
-    done: Callable[[], HttpResponse],
-) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            update(data=form.service_data(), expected_version=form.cleaned_data.get("version"))
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        except ConflictError:
-            form.add_error(None, _conflict_message())
-            return _render(request, template, context, status=409)
-        else:
-            messages.success(request, _("Saved."))
-            return done()
-    return _render(request, template, context, status=_status(form))
 
 
 # --- web-to-lead forms -----------------------------------------------------------------------------
@@ -508,7 +481,7 @@ def web_form_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The form is saved: paste the snippet below into your site."))
             return redirect("sales:web_form_detail", pk=made.pk)
-    return _render(request, "sales/leads/web_form_form.html", {"form": form}, status=_status(form))
+    return _render(request, "sales/leads/web_form_form.html", {"form": form}, status=form_status(form))
 
 
 @login_required
@@ -531,16 +504,16 @@ def web_form_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def web_form_edit(request: HttpRequest, pk: int) -> HttpResponse:
     web_form = selectors.web_form_for(request.user, pk)
-    initial = {f: getattr(web_form, f) for f in WebFormForm.base_fields if f not in ("owner", "category")}
-    initial.update(owner=web_form.owner_id, category=web_form.category_id, version=web_form.version)
-    form = WebFormForm(request.POST or None, initial=initial)
-    return _save_versioned(
+    form = WebFormForm(request.POST or None, initial=initial_of(web_form, WebFormForm))
+    return save_versioned(
         request,
         form,
         functools.partial(web_forms.web_form_update, actor=request.user, web_form=web_form),
         template="sales/leads/web_form_form.html",
         context={"form": form, "web_form": web_form},
-        done=lambda: redirect("sales:web_form_detail", pk=web_form.pk),
+        saved=_("Saved."),
+        then=reverse("sales:web_form_detail", args=[web_form.pk]),
+        show=_render,
     )
 
 

@@ -5,12 +5,10 @@ won/lost form, create/edit/delete; pipeline administration; the approvals inbox 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kith.core.errors import ConflictError, DeleteRefused, DomainError
 from kith.core.forms import apply_service_errors
 from kith.parties.selectors.customers import customers_for
-from kith.sales import currencies
-from kith.sales.choices import OPPORTUNITY, StageKind
+from kith.sales import currencies, sensitive
+from kith.sales.choices import LEAD, OPPORTUNITY, StageKind
 from kith.sales.models import CloseReason, Opportunity, Stage
 from kith.sales.opportunity_forms import (
     ApprovalDecisionForm,
@@ -39,13 +37,10 @@ from kith.sales.selectors import opportunities as selectors
 from kith.sales.services import approvals as approval_services
 from kith.sales.services import opportunities as services
 from kith.sales.services import pipelines as pipeline_services
+from kith.sales.views._edit import form_status, save_versioned
+from kith.sales.views._lists import list_page
+from kith.security import masking
 from kith.security.rules import ADMINISTER, APPROVE, CREATE, DELETE, EDIT, has_permission, require_permission
-
-PAGE_SIZE = 50
-
-
-def _status(form: Any) -> int:
-    return 400 if form.errors else 200
 
 
 def _conflict_message() -> str:
@@ -93,15 +88,11 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
             "close_to": data.get("close_to"),
             "ordering": data.get("ordering") or "-created_at",
         }
-    page = Paginator(selectors.opportunity_list(user=request.user, **filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
-    return render(
-        request,
-        "sales/opportunities/list.html",
-        _context(request, form=form, page=page, query=urlencode(query)),
-    )
+    rows = selectors.opportunity_list(user=request.user, **filters)
+    context = list_page(request, rows)
+    page = context["page"]
+    page.object_list = sensitive.shown_all(request.user, list(page.object_list), object_type=OPPORTUNITY)
+    return render(request, "sales/opportunities/list.html", _context(request, form=form, **context))
 
 
 CARD_HTML = (
@@ -138,6 +129,14 @@ def _render_cards(request: HttpRequest, board: selectors.Board) -> None:
     move_url = escape(reverse("sales:opportunity_move", args=[0])).replace("/0/", "/%d/")
     detail_url = escape(reverse("sales:opportunity_detail", args=[0])).replace("/0/", "/%d/")
     open_stages = [s for s in board.stages if s.kind == StageKind.OPEN]
+    views = masking.field_views(
+        request.user,
+        [{"id": card.id} for column in board.columns for card in column.cards],
+        object_type=OPPORTUNITY,
+    )
+    if not masking.may_filter_by(request.user, OPPORTUNITY, "amount"):
+        for column in board.columns:
+            column.totals = []  # a sum tells the amounts it is made of
     for column in board.columns:
         options = "".join(
             '<option value="{}"{}>{}</option>'.format(
@@ -146,6 +145,7 @@ def _render_cards(request: HttpRequest, board: selectors.Board) -> None:
             for s in open_stages
         )
         for card in column.cards:
+            card_fields(request.user, card, views)
             extra = []
             if card.expected_close_date:
                 extra.append(card.expected_close_date.isoformat())
@@ -156,7 +156,7 @@ def _render_cards(request: HttpRequest, board: selectors.Board) -> None:
                     **fixed,
                     id=int(card.id),
                     version=int(card.version),
-                    amount=escape(str(card.amount)),
+                    amount=escape("" if card.amount is None else str(card.amount)),
                     currency=escape(card.currency),
                     move_url=move_url % card.id,
                     detail_url=detail_url % card.id,
@@ -167,6 +167,28 @@ def _render_cards(request: HttpRequest, board: selectors.Board) -> None:
                     options=options,
                 )
             )
+
+
+def card_fields(user: Any, card: selectors.Card, views: dict[int, masking.FieldView]) -> None:
+    """A board card as ``user`` may see it: a field their field rules hide is left off the card."""
+    view = views[card.id]
+    if not view.hidden and not view.masked:
+        return
+    for name, attr, empty in (
+        ("name", "name", "—"),
+        ("amount", "amount", None),
+        ("expected_close_date", "expected_close_date", None),
+        ("owner", "owner", ""),
+        ("customer", "customer_name", ""),
+        ("customer", "customer_number", ""),
+    ):
+        value = getattr(card, attr)
+        if name in view.hidden:
+            setattr(card, attr, empty)
+        elif name in view.masked and value not in (None, ""):
+            setattr(card, attr, masking.mask(view.masked[name].kind, value))
+    if "currency" in view.hidden:
+        card.currency = ""
 
 
 @login_required
@@ -185,7 +207,13 @@ def opportunity_board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sales/opportunities/board.html",
-        _context(request, board=board, pipeline=pipeline, pipelines=active),
+        _context(
+            request,
+            board=board,
+            pipeline=pipeline,
+            pipelines=active,
+            amounts_shown=masking.may_filter_by(request.user, OPPORTUNITY, "amount"),
+        ),
     )
 
 
@@ -195,9 +223,16 @@ def _detail_context(request: HttpRequest, opportunity: Opportunity, **extra: Any
     pending = next((a for a in approvals if a.status == "pending"), None)
     reasons = approval_services.needs_approval(opportunity)
     stages = selectors.stages_of(opportunity.pipeline)
+    view = masking.field_view(request.user, opportunity, object_type=OPPORTUNITY)
+    lead = opportunity.lead
+    if lead is not None:
+        lead = sensitive.shown(masking.field_view(request.user, lead, object_type=LEAD), lead)
     return _context(
         request,
-        opportunity=opportunity,
+        opportunity=sensitive.shown(view, opportunity),
+        fv=view,
+        deal_owner_id=opportunity.owner_id,
+        from_lead=lead,
         history=selectors.stage_history(opportunity),
         approvals=approvals,
         pending=pending,
@@ -236,14 +271,16 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
         },
     )
     customer = _customer_by_number(request.user, customer_number)
+    locked = sensitive.lock_form(form, masking.field_view(request.user, None, object_type=OPPORTUNITY))
     if request.method == "POST" and form.is_valid():
-        data = form.service_data()
+        data = sensitive.unlocked(form.service_data(), locked)
         number = data.pop("customer", "")
         data["customer"] = _customer_by_number(request.user, number)
         if data["customer"] is None and number:
             form.add_error("customer", _("No customer you can see has this number."))
         else:
             try:
+                masking.check_writable(request.user, OPPORTUNITY, sensitive.posted_changes(form, locked))
                 opportunity = services.opportunity_create(actor=request.user, data=data)
             except ValidationError as error:
                 apply_service_errors(error, form)
@@ -256,7 +293,7 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
         request,
         "sales/opportunities/form.html",
         _context(request, form=form, customer=customer),
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -282,33 +319,35 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": opportunity.version,
     }
     form = OpportunityForm(request.POST or None, initial=initial, editing=True)
-    context = _context(request, form=form, opportunity=opportunity)
-    if request.method == "POST" and form.is_valid():
-        data = form.service_data()
+    view = masking.field_view(request.user, opportunity, object_type=OPPORTUNITY)
+    locked = sensitive.lock_form(form, view, opportunity)
+
+    def update(*, data: dict[str, Any], expected_version: int | None) -> None:
+        masking.check_writable(
+            request.user, OPPORTUNITY, sensitive.posted_changes(form, locked), record=opportunity
+        )
+        data = sensitive.unlocked(data, locked)  # a locked field keeps its stored value
         number = data.pop("customer", "")
         if number and number != opportunity.customer.customer_number:
             data["customer"] = _customer_by_number(request.user, number)
             if data["customer"] is None:
-                form.add_error("customer", _("No customer you can see has this number."))
-                return render(request, "sales/opportunities/form.html", context, status=400)
-        if not data.get("owner"):
+                raise ValidationError({"customer": _("No customer you can see has this number.")})
+        if "owner" not in locked and not data.get("owner"):
             data["owner"] = request.user
-        try:
-            services.opportunity_update(
-                actor=request.user,
-                opportunity=opportunity,
-                data=data,
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        except ConflictError:
-            form.add_error(None, _conflict_message())
-            return render(request, "sales/opportunities/form.html", context, status=409)
-        else:
-            messages.success(request, _("The deal “%(name)s” is saved.") % {"name": opportunity.name})
-            return redirect("sales:opportunity_detail", pk=opportunity.pk)
-    return render(request, "sales/opportunities/form.html", context, status=_status(form))
+        services.opportunity_update(
+            actor=request.user, opportunity=opportunity, data=data, expected_version=expected_version
+        )
+
+    return save_versioned(
+        request,
+        form,
+        update,
+        template="sales/opportunities/form.html",
+        context=_context(request, form=form, opportunity=sensitive.shown(view, opportunity)),
+        saved=lambda: _("The deal “%(name)s” is saved.") % {"name": sensitive.shown(view, opportunity).name},
+        then=reverse("sales:opportunity_detail", args=[opportunity.pk]),
+        conflict=_conflict_message(),
+    )
 
 
 @login_required
@@ -316,14 +355,17 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def opportunity_delete(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = selectors.opportunity_for(request.user, pk, write=True)
     require_permission(request.user, OPPORTUNITY, DELETE)
+    shown = sensitive.shown(
+        masking.field_view(request.user, opportunity, object_type=OPPORTUNITY), opportunity
+    )
     if request.method == "POST":
         services.opportunity_delete(actor=request.user, opportunity=opportunity)
-        messages.success(request, _("The deal “%(name)s” is deleted.") % {"name": opportunity.name})
+        messages.success(request, _("The deal “%(name)s” is deleted.") % {"name": shown.name or "—"})
         return redirect("sales:opportunity_list")
     return render(
         request,
         "sales/confirm_delete.html",
-        {"object": opportunity, "cancel_url": reverse("sales:opportunity_detail", args=[opportunity.pk])},
+        {"object": shown, "cancel_url": reverse("sales:opportunity_detail", args=[opportunity.pk])},
     )
 
 
@@ -389,7 +431,10 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
             status, message = refused.status, refused.message
         else:
             message = _("“%(name)s” is now in “%(stage)s”.") % {
-                "name": opportunity.name,
+                "name": sensitive.shown(
+                    masking.field_view(request.user, opportunity, object_type=OPPORTUNITY), opportunity
+                ).name
+                or "—",
                 "stage": opportunity.stage.name,
             }
     if json:
@@ -526,7 +571,7 @@ def approval_limits(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The approval limits are saved."))
             return redirect("sales:approval_limits")
     return render(
-        request, "sales/opportunities/limits.html", _context(request, form=form), status=_status(form)
+        request, "sales/opportunities/limits.html", _context(request, form=form), status=form_status(form)
     )
 
 
@@ -557,7 +602,7 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
             reason_form=reason_form,
             reasons=list(selectors.close_reasons(active_only=False)),
         ),
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -683,7 +728,7 @@ def stage_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "sales/opportunities/stage_form.html",
         _context(request, form=form, stage=stage),
-        status=_status(form),
+        status=form_status(form),
     )
 
 

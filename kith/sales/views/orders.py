@@ -4,16 +4,16 @@ the order of an accepted quote."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,25 +26,13 @@ from kith.sales.order_types import INVOICE, ORDER
 from kith.sales.selectors import orders as selectors
 from kith.sales.services import billing as billing_services
 from kith.sales.services import orders as services
+from kith.sales.views._edit import conflict_notice, posted_version, save_versioned
+from kith.sales.views._lists import list_page
 from kith.security.rules import CREATE, EDIT, has_permission, require_permission
-
-PAGE_SIZE = 50
-
-
-def conflict_message() -> str:
-    return _(
-        "Someone else changed this record after you opened it. Nothing was saved. "
-        "Reload the page to see the other change, then apply yours again."
-    )
 
 
 def _detail(order: Order) -> HttpResponse:
     return redirect("sales:order_detail", pk=order.pk)
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version") or ""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _can(user: Any, order: Order | None = None) -> dict[str, bool]:
@@ -72,12 +60,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "q": form.cleaned_data.get("q") or "",
         }
     rows = selectors.order_list(user=request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
         "sales/orders/order_list.html",
-        {"form": form, "page": page, "query": urlencode(query), "can": _can(request.user)},
+        {"form": form, **list_page(request, rows), "can": _can(request.user)},
     )
 
 
@@ -137,35 +123,25 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": order.version,
     }
     form = OrderForm(request.POST or None, initial=initial, editing=True)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.order_update(
-                    actor=request.user,
-                    order=order,
-                    data=form.service_data(),
-                    expected_version=_version(request),
-                )
-            except ValidationError as error:
-                apply_service_errors(error, form)
-            except ConflictError:
-                form.add_error(None, conflict_message())
-            except DomainError as refused:
-                form.add_error(None, refused.message)
-            else:
-                messages.success(request, _("The order is saved."))
-                return _detail(order)
-        status = 400
-    return render(request, "sales/orders/order_form.html", {"form": form, "order": order}, status=status)
+    return save_versioned(
+        request,
+        form,
+        functools.partial(services.order_update, actor=request.user, order=order),
+        template="sales/orders/order_form.html",
+        context={"form": form, "order": order},
+        saved=_("The order is saved."),
+        then=reverse("sales:order_detail", args=[order.pk]),
+        conflict=conflict_notice(),
+        conflict_status=400,
+    )
 
 
 def _act(request: HttpRequest, order: Order, action: Callable[[int | None], Any], ok: str) -> HttpResponse:
     """Run a one-button action; refusals come back as messages on the order page."""
     try:
-        action(_version(request))
+        action(posted_version(request))
     except ConflictError:
-        messages.error(request, conflict_message())
+        messages.error(request, conflict_notice())
     except DomainError as refused:
         messages.error(request, refused.message)
     except ValidationError as error:
@@ -183,12 +159,15 @@ def order_line_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.order_line_add(
-                actor=request.user, order=order, data=form.service_data(), expected_version=_version(request)
+                actor=request.user,
+                order=order,
+                data=form.service_data(),
+                expected_version=posted_version(request),
             )
         except ValidationError as error:
             apply_service_errors(error, form)
         except ConflictError:
-            form.add_error(None, conflict_message())
+            form.add_error(None, conflict_notice())
         except DomainError as refused:
             form.add_error(None, refused.message)
         else:
@@ -256,7 +235,7 @@ def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
                     carrier=form.cleaned_data.get("carrier") or "",
                     tracking=form.cleaned_data.get("tracking") or "",
                     note=form.cleaned_data.get("note") or "",
-                    expected_version=_version(request),
+                    expected_version=posted_version(request),
                 )
             except ValidationError as error:
                 by_index = {
@@ -264,7 +243,7 @@ def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
                 }
                 apply_service_errors(error, form, aliases={**by_index, "lines": "__all__"})
             except ConflictError:
-                form.add_error(None, conflict_message())
+                form.add_error(None, conflict_notice())
             except DomainError as refused:
                 form.add_error(None, refused.message)
             else:

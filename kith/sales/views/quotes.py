@@ -3,14 +3,13 @@ line editor (htmx; plain forms work without it), header edit, send, revise, acce
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -28,9 +27,10 @@ from kith.sales.quote_forms import QuoteDecisionForm, QuoteFilterForm, QuoteForm
 from kith.sales.selectors import quotes as quote_selectors
 from kith.sales.services import quote_pdf
 from kith.sales.services import quotes as services
+from kith.sales.views._edit import posted_version, save_versioned
+from kith.sales.views._lists import list_page
 from kith.security.rules import CREATE, DELETE, EDIT, has_permission, require_permission
 
-PAGE_SIZE = 50
 PRODUCT_OPTIONS = 10
 
 
@@ -77,12 +77,10 @@ def quote_list(request: HttpRequest) -> HttpResponse:
             "owner": int(owner) if owner else None,
         }
     rows = quote_selectors.quote_list(user=request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
         "sales/quotes/quote_list.html",
-        {"form": form, "page": page, "query": urlencode(query), "can": _can(request.user)},
+        {"form": form, **list_page(request, rows), "can": _can(request.user)},
     )
 
 
@@ -201,12 +199,8 @@ def _line_action(
     ok: str,
 ) -> HttpResponse:
     """Run a line change; field errors come back on the line form, a stale version as a conflict."""
-    version = None
-    raw = request.POST.get("version") or ""
-    if raw.isdigit():
-        version = int(raw)
     try:
-        action(version)
+        action(posted_version(request))
     except ValidationError as error:
         status = 200 if is_htmx(request) else 400
         if form is None:
@@ -344,26 +338,16 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "version": quote.version,
     }
     form = QuoteForm(request.POST or None, initial=initial, editing=True)
-    context = {"form": form, "quote": quote}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.quote_update(
-                actor=request.user,
-                quote=quote,
-                data=form.service_data(),
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        except ConflictError:
-            form.add_error(None, _conflict_message())
-            return render(request, "sales/quotes/quote_form.html", context, status=409)
-        except DomainError as refused:
-            form.add_error(None, refused.message)
-        else:
-            messages.success(request, _("The quote is saved."))
-            return _detail(quote)
-    return render(request, "sales/quotes/quote_form.html", context, status=400 if form.errors else 200)
+    return save_versioned(
+        request,
+        form,
+        functools.partial(services.quote_update, actor=request.user, quote=quote),
+        template="sales/quotes/quote_form.html",
+        context={"form": form, "quote": quote},
+        saved=_("The quote is saved."),
+        then=reverse("sales:quote_detail", args=[quote.pk]),
+        conflict=_conflict_message(),
+    )
 
 
 @login_required
@@ -436,10 +420,8 @@ def _simple(
     request: HttpRequest, pk: int, action: Callable[[Quote, int | None], Quote], ok: Callable[[Quote], str]
 ) -> HttpResponse:
     quote = quote_selectors.quote_for(request.user, pk)
-    raw = request.POST.get("version") or ""
-    version = int(raw) if raw.isdigit() else None
     try:
-        result = action(quote, version)
+        result = action(quote, posted_version(request))
     except ConflictError:
         messages.error(request, _conflict_message())
         return _detail(quote)
@@ -479,8 +461,16 @@ def quote_accept(request: HttpRequest, pk: int) -> HttpResponse:
     def said(quote: Quote) -> str:
         note = getattr(quote, "deal_not_won", "")
         if note:
-            return _("The quote is accepted; the opportunity is still open: %(why)s") % {"why": note}
-        return _("The quote is accepted.")
+            text = _("The quote is accepted; the opportunity is still open: %(why)s") % {"why": note}
+        else:
+            text = _("The quote is accepted.")
+        amount_note = getattr(quote, "deal_amount_not_updated", "")
+        if amount_note:
+            text += " " + _("The opportunity's amount is unchanged: %(why)s") % {"why": amount_note}
+        superseded = getattr(quote, "superseded", [])
+        if superseded:
+            text += " " + _("Superseded: %(numbers)s.") % {"numbers": ", ".join(superseded)}
+        return text
 
     return _simple(request, pk, accept, said)
 

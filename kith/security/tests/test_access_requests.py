@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 
 from kith.audit.models import AuditEntry
 from kith.parties.tests.factories import person
-from kith.parties.tests.test_digest import smtp  # noqa: F401 -- the loopback SMTP server fixture
 from kith.security import access_requests
 from kith.security.models import AccessRequest, AccessRequestStatus
 from kith.security.tasks import access_request_notice
@@ -202,7 +201,7 @@ def test_api_field_errors(team, admin_user):
     assert twice.status_code == 400  # one pending request per record
 
 
-def test_the_approver_gets_an_email(team, smtp, django_capture_on_commit_callbacks):  # noqa: F811
+def test_the_approver_gets_an_email(team, smtp, django_capture_on_commit_callbacks):
     rep, customer = team["rep"], team["customer"]
     team["lead"].email = "lead@example.com"
     team["lead"].save()
@@ -219,7 +218,7 @@ def test_the_approver_gets_an_email(team, smtp, django_capture_on_commit_callbac
     assert "Verifying the identity on a call" in body and customer.customer_number in body
 
 
-def test_without_a_manager_the_data_stewards_are_asked(team, smtp):  # noqa: F811
+def test_without_a_manager_the_data_stewards_are_asked(team, smtp):
     loner = make_user("loner", "sales_rep")
     steward = make_user("steward", "sales_manager", email="steward@example.com")
     customer = person(loner, given_name="Solo", id_document_number=ID_NUMBER)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from kith.parties.tests.factories import person
-from kith.parties.tests.test_digest import smtp  # noqa: F401 -- the loopback SMTP server fixture
 from kith.security import access_requests
 from kith.security.testing import make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_approvers_email_links_to_the_requests_page_on_the_base_url(smtp, settings):  # noqa: F811
+def test_the_approvers_email_links_to_the_requests_page_on_the_base_url(smtp, settings):
     settings.KITH_BASE_URL = "https://crm.example.com"
     lead = make_user("lead", "sales_manager", email="lead@example.com")
     rep = make_user("rep", "sales_rep", manager=lead)

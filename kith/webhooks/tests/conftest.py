@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from kith.parties.tests.test_digest import smtp  # noqa: F401 -- the loopback SMTP server fixture
-
 
 @dataclass
 class Received:

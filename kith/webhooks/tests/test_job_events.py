@@ -60,3 +60,19 @@ def test_the_status_change_and_its_event_are_one_transaction(export):
     export.refresh_from_db()
     assert export.status == JobStatus.RUNNING and export.finished_at is None
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_finished_sales_export_is_an_export_finished_event(admin_user, receiver, settings, tmp_path):
+    """Every domain's export plugs in through its job kind (``finished_event``), not a list here."""
+    from kith.sales.services.exports import start_sales_export
+
+    settings.KITH_JOBS_DIR = tmp_path / "jobs"
+    services.webhook_create(
+        actor=admin_user, data={"name": "ERP", "url": receiver.url, "event_types": ["export.finished"]}
+    )
+    job = start_sales_export(actor=admin_user, export_type="product", file_format="csv", enqueue=False)
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    (row,) = WebhookDelivery.objects.all()
+    assert (row.event_type, row.subject_id) == ("export.finished", str(job.pk))

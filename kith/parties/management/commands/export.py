@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import time
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from kith.core import console
-from kith.jobs import services as jobs
-from kith.jobs.models import JobStatus
+from kith.jobs import cli
 from kith.parties.services import exports
 
 
@@ -35,38 +29,21 @@ class Command(BaseCommand):
             for key, label in exports.export_columns():
                 self.stdout.write(f"{key}\t{label}")
             return
-        user = get_user_model().objects.filter(username=options["user"], is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {options['user']!r}")
-        filters: dict[str, list[str]] = {}
-        for item in options["filter"]:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise CommandError(f"--filter {item!r}: expected KEY=VALUE")
-            filters.setdefault(key.strip(), []).append(value)
+        user = cli.active_user(options["user"])
+        filters = cli.filters_of(options["filter"])
         columns = [c.strip() for c in options["columns"].split(",") if c.strip()] or None
-        try:
-            job = exports.start_customer_export(
+        job = cli.run_export(
+            lambda: exports.start_customer_export(
                 actor=user,
                 filters=filters,
                 file_format=options["format"],
                 columns=columns,
                 source="cli",
                 enqueue=False,
-            )
-        except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
-        except PermissionDenied as exc:
-            raise CommandError(str(exc) or "permission denied") from exc
-        started = time.monotonic()
-        jobs.run(job.pk, on_change=lambda done, total: console.bar("customers", done, total, started=started))
-        job.refresh_from_db()
-        if job.status != JobStatus.SUCCEEDED:
-            raise CommandError(job.message or job.status)
-        path = jobs.file_path(job)
-        if path is None:
-            raise CommandError("the export wrote no file")
-        shutil.copyfile(path, options["output"])
+            ),
+            label="customers",
+            output=options["output"],
+        )
         self.stdout.write(
             f"{job.result.get('rows', 0):,} customers written to {options['output']} (job {job.pk})"
         )

@@ -17,15 +17,29 @@ from kith.core.console import bar
 
 class Command(BaseCommand):
     help = (
-        "Import invoice lines (Online Retail layout, CSV or .csv.gz) as customers, products and consumption."
+        "Import invoice lines (Online Retail layout, CSV or .csv.gz) as customers, products and consumption "
+        "(and, with --orders, one order per invoice)."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--limit", type=int, default=None, help="Only the first N rows.")
         parser.add_argument("--errors", type=Path, default=None, help="Write rows not imported to this CSV.")
+        parser.add_argument(
+            "--orders",
+            action="store_true",
+            help="Also make one order per invoice (shipped, or cancelled for C... invoices), in bulk.",
+        )
 
-    def handle(self, *args: Any, file: Path, limit: int | None, errors: Path | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        file: Path,
+        limit: int | None,
+        errors: Path | None,
+        orders: bool = False,
+        **options: Any,
+    ) -> None:
         from kith.audit.choices import Source
         from kith.audit.context import audit_context
         from kith.sales.imports.online_retail import import_online_retail
@@ -39,7 +53,7 @@ class Command(BaseCommand):
 
         try:
             with audit_context(source=Source.IMPORT):
-                report = import_online_retail(file, limit=limit, progress=progress)
+                report = import_online_retail(file, limit=limit, progress=progress, orders=orders)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         if errors is not None:
