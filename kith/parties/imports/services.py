@@ -31,7 +31,7 @@ import json
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,7 @@ SKIP, UPDATE, MERGE, CREATE = "skip", "update", "merge", "create"
 ACTIONS = (SKIP, UPDATE, MERGE, CREATE)
 DEFAULT_RULES = {"exact": UPDATE, "fuzzy": SKIP}
 DEFAULT_THRESHOLD = 90
-BATCH = 200
+BATCH = 1000  # rows a transaction (with the job's checkpoint)
 PREVIEW_ROWS = 20
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 _UPLOAD_NAME = re.compile(r"\A[0-9a-f]{32}\.(csv|txt|tsv|xlsx|vcf)\Z")
@@ -321,6 +321,8 @@ class _Matcher:
         self.by_phone: dict[str, set[int]] = defaultdict(set)
         self.by_email: dict[str, set[int]] = defaultdict(set)
         self.names: dict[str, list[tuple[int, str]]] = {}
+        self.names_by_prefix: dict[str, list[str]] = defaultdict(list)  # first 3 letters -> keys of names
+        self._name_keys: dict[str, str] = {}
         records = list(records)
         for record in records:
             self.keys[id(record)] = self._keys_of(record)
@@ -344,11 +346,15 @@ class _Matcher:
             ):
                 self.by_email[key].add(pk)
         if fuzzy:
+            wanted: dict[str, list[str]] = {}
             for record in records:
                 if not self._exact_candidates(record):
-                    name = name_keys(_name_of(record))[0]
-                    if len(name) >= 2 and name not in self.names:
-                        self.names[name] = [row for key in word_orders(name) for row in self._neighbours(key)]
+                    name = self.name_key(record)
+                    if len(name) >= 2 and name not in wanted:
+                        wanted[name] = word_orders(name)
+            near = self._neighbours_many({key for orders in wanted.values() for key in orders})
+            for name, orders in wanted.items():
+                self._add_names(name, [row for key in orders for row in near[key]])
         found = set(self.by_number.values())
         found.update(pk for pks in (*self.by_phone.values(), *self.by_email.values()) for pk in pks)
         found.update(pk for rows in self.names.values() for pk, _name in rows)
@@ -380,20 +386,56 @@ class _Matcher:
                 continue
         return str(record.get("customer_number") or "").strip(), phones, emails
 
+    def name_key(self, record: dict[str, Any]) -> str:
+        """The search key of the record's name (folding and pinyin cost more than a dictionary look-up, and
+        a row asks for it up to three times)."""
+        name = _name_of(record)
+        key = self._name_keys.get(name)
+        if key is None:
+            key = self._name_keys[name] = name_keys(name)[0]
+        return key
+
+    def _add_names(self, name: str, rows: list[tuple[int, str]]) -> None:
+        """``rows``: the neighbours of ``name`` and of its other word orders; a customer the batch creates
+        later is added to them when its name starts like one of these orders (as a read would find it)."""
+        self.names[name] = rows
+        for prefix in dict.fromkeys(order[:3] for order in word_orders(name)):
+            self.names_by_prefix[prefix].append(name)
+
+    NEIGHBOUR_READS = 100  # names whose neighbours one statement reads (200 index range reads)
+
     @staticmethod
-    def _neighbours(name: str) -> list[tuple[int, str]]:
-        """The live customers whose search names sort just after and just before ``name`` (two index
-        range reads; plain SQL, as the ORM took longer to build these than the database to answer)."""
+    def _neighbours_many(names: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+        """For each name, the live customers whose search names sort just after and just before it: two
+        index range reads a name, ``NEIGHBOUR_READS`` names a statement (``UNION ALL`` of the reads: one
+        statement a read cost more in the driver than in the database). Plain SQL, as the ORM took longer
+        to build these than the database to answer."""
+        names = sorted(set(names))
         table = connection.ops.quote_name(Customer._meta.db_table)
-        sql = (
-            f"SELECT id, display_name FROM {table} WHERE search_name {{op}} %s AND merged_into_id IS NULL "  # noqa: S608
-            f"ORDER BY search_name {{order}}, id {{order}} LIMIT {_Matcher.NEIGHBOURS}"
+        # SQLite without statistics (a new database, before ANALYZE) read every live customer through the
+        # merged_into index and sorted them, 0.1 s a statement; "+" keeps it on the search-name index
+        live = "+merged_into_id IS NULL" if connection.vendor == "sqlite" else "merged_into_id IS NULL"
+        read = (
+            "SELECT {n} AS n, id, display_name FROM (SELECT id, display_name FROM "  # noqa: S608
+            f"{table} WHERE search_name {{op}} %s AND {live} "
+            f"ORDER BY search_name {{order}}, id {{order}} LIMIT {_Matcher.NEIGHBOURS}) AS r{{n}}"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql.format(op=">=", order="ASC"), [name])
-            rows = list(cursor.fetchall())
-            cursor.execute(sql.format(op="<", order="DESC"), [name])
-            return rows + list(cursor.fetchall())
+        found: dict[str, list[tuple[int, str]]] = {}
+        for start in range(0, len(names), _Matcher.NEIGHBOUR_READS):
+            chunk = names[start : start + _Matcher.NEIGHBOUR_READS]
+            parts, params = [], []
+            for i, name in enumerate(chunk):
+                parts.append(read.format(n=2 * i, op=">=", order="ASC"))
+                parts.append(read.format(n=2 * i + 1, op="<", order="DESC"))
+                params += [name, name]
+            per_read: dict[int, list[tuple[int, str]]] = defaultdict(list)
+            with connection.cursor() as cursor:
+                cursor.execute(" UNION ALL ".join(parts), params)
+                for n, pk, display_name in cursor.fetchall():  # each read's rows in its own order
+                    per_read[int(n)].append((pk, display_name))
+            for i, name in enumerate(chunk):
+                found[name] = per_read[2 * i] + per_read[2 * i + 1]
+        return found
 
     def _exact_candidates(self, record: dict[str, Any]) -> dict[int, str]:
         number, phones, emails = self.keys.get(id(record)) or self._keys_of(record)
@@ -419,18 +461,20 @@ class _Matcher:
         from rapidfuzz import fuzz
 
         name = _name_of(record)
-        rows = self.names.get(name_keys(name)[0])
+        rows = self.names.get(self.name_key(record))
         if rows is None:  # a record the batch did not read ahead (not expected)
-            key = name_keys(name)[0]
-            rows = [row for k in word_orders(key) for row in self._neighbours(k)] if len(key) >= 2 else []
+            key = self.name_key(record)
+            near = self._neighbours_many(word_orders(key)) if len(key) >= 2 else {}
+            rows = [row for k in word_orders(key) for row in near.get(k, [])]
             self.visible |= set(
                 customers_for(self.actor).filter(pk__in=[pk for pk, _n in rows]).values_list("pk", flat=True)
             )
         best, best_score = None, 0
+        folded = name.casefold()
         for pk, other in rows:
             if pk not in self.visible:
                 continue
-            score = int(fuzz.token_sort_ratio(name.casefold(), str(other).casefold()))
+            score = int(fuzz.token_sort_ratio(folded, str(other).casefold()))
             if score > best_score:
                 best, best_score = pk, score
         return (best, best_score) if best_score >= self.threshold else (None, best_score)
@@ -447,8 +491,10 @@ class _Matcher:
     def customer(self, pk: int, *, full: bool = True) -> Customer | None:
         """A matched customer, as it is now (read with the batch, or again when the batch changed it);
         not ``full``: only to name it (a skipped row)."""
-        if not full and pk not in self.loaded:
-            return Customer.objects.filter(pk=pk).first()
+        if not full and pk not in self.loaded:  # what names it (other fields are read when asked for)
+            return (
+                Customer.objects.filter(pk=pk).only("id", "customer_number", "display_name", "kind").first()
+            )
         if pk not in self.loaded:
             self.loaded.update((c.pk, c) for c in self._load([pk]))
         return self.loaded.get(pk)
@@ -490,10 +536,9 @@ class _Matcher:
             self.by_phone[index].add(customer.pk)
         for key in emails:
             self.by_email[key].add(customer.pk)
-        name = name_keys(_name_of(record))[0]
-        for key, rows in self.names.items():
-            if key == name or key[:3] == name[:3]:
-                rows.append((customer.pk, customer.display_name))
+        name = self.name_key(record)
+        for key in self.names_by_prefix.get(name[:3], ()):  # the names sharing its first three letters
+            self.names[key].append((customer.pk, customer.display_name))
 
 
 def _notes(record: dict[str, Any]) -> str:
@@ -706,6 +751,9 @@ def _phone_key(region: str) -> Any:
     return key
 
 
+_Applied = tuple[str, Customer | None, str, dict[str, Any] | None]
+
+
 def _apply(
     actor: Any,
     record: dict[str, Any],
@@ -715,12 +763,14 @@ def _apply(
     pending: _Pending,
     row_number: int,
     added: dict[str, list[int]],
-) -> tuple[str, Customer | None, str, dict[str, Any] | None]:
-    """Match and apply one record: (action, customer, how it matched, values before an update); the ids
-    of relationships and yearly dates it added to a customer that was there before go into ``added``."""
+) -> _Applied | Callable[[], _Applied]:
+    """Match and check one record, writing nothing: what happened (skipped, unchanged, or a new customer
+    held in ``pending``), or the writes still to do, a function the caller runs in a savepoint. What
+    happened is (action, customer, how it matched, values before an update); the ids of relationships and
+    yearly dates the writes add to a customer that was there before go into ``added``."""
     chosen = options.row_actions.get(str(row_number))  # the user's choice for this row, over the rules
     if chosen == SKIP:
-        return "skipped", None, "", None
+        return ("skipped", None, "", None)
     if record.get("problems"):
         raise _Rejected(dict(record["problems"]))
     matched, how = matcher.exact(record)
@@ -740,7 +790,7 @@ def _apply(
             how = _("name %(score)d") % {"score": score}
     action = (chosen or options.rules[rule_name]) if target is not None else CREATE
     if action == SKIP:
-        return "skipped", target, how, None
+        return ("skipped", target, how, None)
     kind = (
         record.get("kind")
         or (target.kind if target is not None and action != CREATE else "")
@@ -770,11 +820,15 @@ def _apply(
         prepared = customers.customer_prepare(actor=actor, item=item, definitions=catalogue.definitions)
         if not record.get("related") and not record.get("birthday_without_year"):
             pending.add(row_number, record, prepared)  # written with the rest of the batch
-            return "created", prepared.customer, how, None  # not saved yet: no pk
-        customer = customers.customers_create(prepared=[prepared])[0]
-        _relate(actor, customer, record, catalogue)
-        _yearly_birthday(actor, customer, record)
-        return "created", customer, how, None
+            return ("created", prepared.customer, how, None)  # not saved yet: no pk
+
+        def create() -> _Applied:
+            customer = customers.customers_create(prepared=[prepared])[0]
+            _relate(actor, customer, record, catalogue)
+            _yearly_birthday(actor, customer, record)
+            return "created", customer, how, None
+
+        return create
     if target.kind != kind and record.get("kind"):
         raise _Rejected(
             {
@@ -816,16 +870,28 @@ def _apply(
         "tag_names": _added(before["tags"], tags),
         "role_ids": _added(before["roles"], role_ids),
     }
+    found: Customer = target
     if not data and all(value is None for value in changes.values()):
-        added[RELATIONSHIPS] = _relate(actor, target, record, catalogue)
-        added[SPECIAL_DATES] = _yearly_birthday(actor, target, record)
-        return "unchanged", target, how, None  # nothing new: no write, no new version, no audit entry
-    customer = customers.customer_update(
-        actor=actor, customer=target, expected_version=target.version, data=data, **changes
-    )
-    added[RELATIONSHIPS] = _relate(actor, customer, record, catalogue)
-    added[SPECIAL_DATES] = _yearly_birthday(actor, customer, record)
-    return ("merged" if action == MERGE else "updated"), customer, how, before
+        # nothing new: no write, no new version, no audit entry (but relationships and yearly dates)
+        if not record.get("related") and not record.get("birthday_without_year"):
+            return ("unchanged", found, how, None)
+
+        def add_only() -> _Applied:
+            added[RELATIONSHIPS] = _relate(actor, found, record, catalogue)
+            added[SPECIAL_DATES] = _yearly_birthday(actor, found, record)
+            return "unchanged", found, how, None
+
+        return add_only
+
+    def update() -> _Applied:
+        customer = customers.customer_update(
+            actor=actor, customer=found, expected_version=found.version, data=data, **changes
+        )
+        added[RELATIONSHIPS] = _relate(actor, customer, record, catalogue)
+        added[SPECIAL_DATES] = _yearly_birthday(actor, customer, record)
+        return ("merged" if action == MERGE else "updated"), customer, how, before
+
+    return update
 
 
 RELATIONSHIPS, SPECIAL_DATES = "relationships", "special_dates"  # what an ADDED change lists
@@ -930,8 +996,10 @@ def process_row(
     dry_run: bool = False,
     job: Job | None = None,
 ) -> Outcome:
-    """Apply one record in a savepoint (rolled back on a rejection, and always on a dry run). A new
-    customer may be held in ``pending`` (written with its batch)."""
+    """Apply one record. Matching and every check come first and write nothing; only the writes (an update,
+    or a new customer with relationships or a yearly date) run in a savepoint, rolled back on a rejection
+    and always on a dry run. A new customer with nothing more is held in ``pending`` (written with its
+    batch): it needs no savepoint of its own (one a row cost two statements a row)."""
 
     class _DryRun(Exception):
         pass
@@ -941,11 +1009,13 @@ def process_row(
         pending.write()  # outside the row's savepoint: a rejected row must not undo them
     outcome = Outcome(row=row_number, action="rejected")
     try:
+        added: dict[str, list[int]] = {}
+        step = _apply(actor, record, options, catalogue, matcher, pending, row_number, added)
+        if not callable(step):  # nothing to write now
+            action, customer, how, _before = step
+            return Outcome(row=row_number, action=action, customer=customer, match=how)
         with transaction.atomic():
-            added: dict[str, list[int]] = {}
-            action, customer, how, before = _apply(
-                actor, record, options, catalogue, matcher, pending, row_number, added
-            )
+            action, customer, how, before = step()
             outcome = Outcome(row=row_number, action=action, customer=customer, match=how)
             written = customer if customer is not None and customer.pk is not None else None
             if not dry_run and written is not None and action in ("created", "updated", "merged"):

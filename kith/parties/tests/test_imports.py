@@ -575,3 +575,110 @@ def test_undo_takes_away_relationships_and_yearly_dates_added_to_customers_alrea
     assert not Relationship.objects.filter(from_customer=acme).exists()
     assert not anna.special_dates.filter(month=3, day=14).exists()
     assert Customer.objects.filter(pk__in=[acme.pk, anna.pk]).count() == 2  # the customers themselves stay
+
+
+# --- batches: what one batch reads and writes together ----------------------------------------------------
+
+
+def test_rows_of_one_batch_naming_one_person_make_one_customer(boss):
+    rows = [
+        ["person", "", "Berg", "Anna", "", "+49 30 1234567", "anna@example.com", "", "", ""],
+        ["person", "", "Berg", "Anna", "", "0049 (30) 123-4567", "", "", "VIP", ""],  # the phone, otherwise
+        ["person", "", "", "", "", "", "ANNA@EXAMPLE.COM", "", "", "chess"],  # the e-mail in capitals
+        ["person", "", "Anna", "Berg", "", "", "", "", "", ""],  # "Berg Anna": a close name, skipped
+    ]
+    job = _import(boss, _csv(rows))
+    assert job.result["counts"] == {"created": 1, "updated": 2, "skipped": 1}
+    anna = Customer.objects.get()
+    assert [p.number for p in anna.phones.all()] == ["+49301234567"] and anna.emails.count() == 1
+    assert list(anna.tags.values_list("name", flat=True)) == ["VIP"] and anna.custom_data["hobby"] == "chess"
+    changes = ImportChange.objects.filter(job=job)
+    assert sorted(changes.values_list("row", "action")) == [(1, "created"), (2, "updated"), (3, "updated")]
+    undo = imports.start_undo(actor=boss, job=job)
+    jobs.run(undo.pk)
+    assert not Customer.objects.exists()
+
+
+def test_a_row_with_an_existing_customers_phone_written_otherwise_updates_that_customer(boss):
+    existing = person(boss, family_name="Berg", given_name="Anna", phones=[{"number": "+49 30 1234567"}])
+    rows = [["person", "", "Berg", "Anna", "", "0049 30 123 4567", "anna@example.com", "", "", ""]]
+    job = _import(boss, _csv(rows))
+    assert job.result["counts"] == {"updated": 1} and Customer.objects.count() == 1
+    assert existing.phones.count() == 1 and existing.emails.get().address == "anna@example.com"
+
+
+def _distinct_people(count: int, start: int) -> list[list[str]]:
+    """People with names far from each other (no close-name match among them), an e-mail and a tag."""
+    import hashlib
+
+    rows = []
+    for i in range(start, start + count):
+        digest = hashlib.sha256(str(i).encode()).hexdigest()
+        rows.append(["person", "", digest[:10], digest[10:20], "", "", f"p{i}@example.com", "", "VIP", ""])
+    return rows
+
+
+def test_new_rows_of_a_batch_cost_no_statements_of_their_own(boss):
+    """Matching reads a batch's candidates together and new customers are written together, without a
+    savepoint a row: ten times the rows, the same statements (give or take a progress write)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(rows: list[list[str]]) -> int:
+        job = imports.start_import(
+            actor=boss, upload=_upload(_csv(rows)), filename="people.csv", options=imports.Options(MAPPING)
+        )
+        with CaptureQueriesContext(connection) as run:
+            jobs.run(job.pk)
+        job.refresh_from_db()
+        assert job.result["counts"] == {"created": len(rows)}, job.message
+        return len(run)
+
+    few, many = statements(_distinct_people(5, 0)), statements(_distinct_people(50, 100))
+    assert many <= few + 3, (few, many)
+
+
+def test_close_names_are_found_when_their_reads_take_several_statements(boss, monkeypatch):
+    monkeypatch.setattr(imports._Matcher, "NEIGHBOUR_READS", 2)  # two names a statement
+    names = [("Anna", "Berg"), ("Carl", "Dorn"), ("Emil", "Falk"), ("Greta", "Holm"), ("Ida", "Jung")]
+    for given, family in names:
+        person(boss, given_name=given, family_name=family)
+    rows = [["person", "", f"{family}e", given, "", "", "", "", "", ""] for given, family in names]
+    rows.append(["person", "", "Quux", "Zed", "", "", "", "", "", ""])
+    job = _import(boss, _csv(rows))
+    assert job.result["counts"] == {"skipped": 5, "created": 1}
+    assert not Customer.objects.filter(family_name__endswith="e").exists()
+    checked = imports.preview(
+        actor=boss, upload=_upload(_csv(rows)), options=imports.Options(mapping=dict(MAPPING))
+    )
+    matched = {
+        raw["Family"]: (getattr(outcome.customer, "display_name", ""), outcome.match)
+        for raw, outcome in checked.rows[:5]
+    }
+    assert {family: found for family, (found, _how) in matched.items()} == {
+        f"{family}e": f"{given} {family}" for given, family in names
+    }
+    assert all(how.startswith("name ") for _found, how in matched.values())
+
+
+def test_a_row_rejected_after_its_update_leaves_the_customer_as_it_was(boss):
+    from kith.parties.models import RelationshipType
+
+    RelationshipType.objects.create(
+        code="employs", name="employs", inverse_name="works for", from_kind="company", to_kind="person"
+    )
+    acme = company(boss, legal_name="Acme Works", phones=[{"number": "+49 30 5550000"}])
+    header = ["Company", "Phone", "Web", "Employee"]
+    mapping = {
+        "Company": "legal_name",
+        "Phone": "phone:work",
+        "Web": "website",
+        "Employee": "related:employs",
+    }
+    rows = [["Acme Works", "+49 30 5550000", "https://acme.example", "C-NO-SUCH-NUMBER"]]
+    job = _import(boss, _csv(rows, header), mapping=mapping)
+    assert job.result["counts"] == {"rejected": 1} and "C-NO-SUCH-NUMBER" in _rejected(job)[0]["reason"]
+    acme.refresh_from_db()
+    assert acme.version == 1 and "acme.example" not in acme.notes  # the update was rolled back with the row
+    assert not ImportChange.objects.filter(job=job).exists()
+    assert not AuditEntry.objects.filter(object_type="parties.customer", action="update").exists()
