@@ -158,7 +158,7 @@ class _DryRun(Exception):
     """Raised at the end of a dry run to roll everything back."""
 
 
-def _columns(table: Table, aliases: dict[str, str]) -> dict[str, str]:
+def table_columns(table: Table, aliases: dict[str, str]) -> dict[str, str]:
     """field -> the first column of the file that names it."""
     found: dict[str, str] = {}
     for column in table.columns:
@@ -168,7 +168,7 @@ def _columns(table: Table, aliases: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def _rows(
+def table_rows(
     table: Table, columns: dict[str, str], result: ImportResult
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, field -> stripped text) of the non-empty rows; malformed rows are refused."""
@@ -189,7 +189,7 @@ def _read(
     table = open_table(path, filename=filename)
     if table.format == "vcard":
         raise ReadError(_("A vCard file holds contacts, not products or prices."))
-    columns = _columns(table, aliases)
+    columns = table_columns(table, aliases)
     missing = [name for name in required if name not in columns]
     if missing:
         raise ReadError(
@@ -199,13 +199,13 @@ def _read(
     return table, columns
 
 
-def _validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
+def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
     if hasattr(exc, "error_dict"):
         return [(key, " ".join(messages)) for key, messages in exc.message_dict.items()]
     return [("", " ".join(exc.messages))]
 
 
-def _run(result: ImportResult, dry_run: bool, work: Any) -> ImportResult:
+def run_import(result: ImportResult, dry_run: bool, work: Any) -> ImportResult:
     result.dry_run = dry_run
     if not dry_run:
         work()
@@ -231,7 +231,7 @@ def _active(text: str) -> bool | None:
     return None
 
 
-def _number_text(text: str) -> str:
+def number_text(text: str) -> str:
     """``1,234.50`` -> ``1234.50`` (thousands separators); anything else as given, for the service to judge."""
     if text.count(".") == 1 and re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d*", text):
         return text.replace(",", "")
@@ -240,7 +240,7 @@ def _number_text(text: str) -> str:
 
 def _decimal(text: str) -> Decimal | None:
     try:
-        value = Decimal(_number_text(text))
+        value = Decimal(number_text(text))
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
@@ -266,7 +266,7 @@ def _product_data(
         elif target == "currency":
             data[target] = text.upper()
         elif target == "list_price":
-            data[target] = _number_text(text)
+            data[target] = number_text(text)
         else:
             data[target] = text
     return data if ok else None
@@ -290,7 +290,7 @@ def import_products(path: Path, *, actor: Any, dry_run: bool = False, filename: 
 
     def work() -> None:
         first_row: dict[str, int] = {}
-        for number, values in _rows(table, columns, result):
+        for number, values in table_rows(table, columns, result):
             data = _product_data(values, number, columns, result)
             sku = values.get("sku", "")
             if not sku:
@@ -308,7 +308,7 @@ def import_products(path: Path, *, actor: Any, dry_run: bool = False, filename: 
                 continue
             _product_row(number, sku, data, actor, columns, result)
 
-    return _run(result, dry_run, work)
+    return run_import(result, dry_run, work)
 
 
 def _product_row(
@@ -330,7 +330,7 @@ def _product_row(
             product_update(actor=actor, product=product, data=changed, expected_version=product.version)
             result.updated += 1
     except ValidationError as exc:
-        for key, reason in _validation_errors(exc):
+        for key, reason in validation_errors(exc):
             result.refuse(number, columns.get(key, ""), reason)
     except ConflictError:
         result.refuse(number, "", _("Someone else changed this product during the import; import it again."))
@@ -408,7 +408,7 @@ def import_prices(
         for rows in lists.values():
             _apply_list(rows, actor, columns, result)
 
-    return _run(result, dry_run, work)
+    return run_import(result, dry_run, work)
 
 
 def _gather(
@@ -417,7 +417,7 @@ def _gather(
     """The readable rows grouped by list (name lower-cased, currency); row errors refused."""
     lists: dict[tuple[str, str], _ListRows] = {}
     seen: dict[tuple[str, int, Decimal], int] = {}
-    for number, values in _rows(table, columns, result):
+    for number, values in table_rows(table, columns, result):
         name = fixed or values.get("price_list", "")
         currency = values.get("currency", "").upper()
         bad = False
@@ -479,7 +479,7 @@ def _gather(
             rows.valid_from, rows.valid_to = given  # type: ignore[assignment]
             rows.dates_row = rows.dates_row or number
         seen[entry_key] = number
-        rows.entries.append(_Entry(number, product, _number_text(values["unit_price"]), quantity))
+        rows.entries.append(_Entry(number, product, number_text(values["unit_price"]), quantity))
     return lists
 
 
@@ -538,7 +538,7 @@ def _drop_faulty(
     """Refuse the rows the service's errors name (``items.<n>.<field>``: the n-th new item); an error of
     the list itself refuses every row of the list."""
     faulty: set[int] = set()
-    for key, reason in _validation_errors(exc):
+    for key, reason in validation_errors(exc):
         match = re.fullmatch(r"items\.(\d+)\.(\w+)", key)
         if match and int(match.group(1)) < len(entries):
             entry = entries[int(match.group(1))]
